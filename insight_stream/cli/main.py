@@ -1,0 +1,53 @@
+"""``insight-stream`` entry point: one sub-module per command, each with ``register``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command name -> module under insight_stream.cli; each module defines
+# ``register(subparsers) -> None`` which adds its parser and sets ``func``.
+COMMANDS: dict[str, str] = {
+    "simulate": "simulate",
+    "replay": "replay",
+    "evaluate": "evaluate",
+    "segments": "segments",
+    "schema": "schema",
+    "bench": "bench",
+    "run": "run",
+    "produce": "produce",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="insight-stream",
+        description="Real-time customer insight for e-commerce: profiles, segments, "
+        "recommendations and churn alerts from clickstream and order events.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMANDS.values():
+        try:
+            module = importlib.import_module(f"insight_stream.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"insight_stream.cli.{module_name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

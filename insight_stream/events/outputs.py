@@ -1,0 +1,97 @@
+"""Output schemas: what downstream teams read from the output topics.
+
+Their JSON Schemas are committed under ``schemas/`` (``insight-stream schema``)
+so consumers can validate without importing this package.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Recommendation(_Out):
+    """One recommended item and why."""
+
+    item_id: str
+    score: float
+    reason: str = Field(description='Human-readable reason, e.g. "bought with i12".')
+    because_of: str | None = Field(None, description="The user's item that led here, if any.")
+
+
+class Segment(_Out):
+    """The user's segment; ``id`` is stable for the life of the model."""
+
+    id: int
+    name: str
+    description: str
+    action: str
+
+
+class Churn(_Out):
+    """Churn risk now: ``risk`` = 1 - P(alive)."""
+
+    risk: float = Field(ge=0, le=1)
+    p_alive: float = Field(ge=0, le=1)
+    reasons: list[str]
+
+
+class Rfm(_Out):
+    recency_days: float | None = Field(description="Days since last order (None: never ordered).")
+    frequency: int = Field(description="Repeat-countable orders (placed - cancelled).")
+    monetary: float = Field(description="Net spend after cancellations and returns.")
+
+
+class Profile(_Out):
+    """Latest picture of one customer; key = user_id on ``insight.profiles`` (compacted)."""
+
+    schema_version: int = 1
+    user_id: str
+    updated_at: int = Field(description="Event time of the last event folded in (epoch ms).")
+    first_seen: int
+    last_seen: int
+    tenure_days: float
+    rfm: Rfm
+    orders: int
+    avg_order_value: float
+    returns: int
+    cancellations: int
+    sessions: int
+    avg_session_events: float
+    funnel: dict[str, float] = Field(description="view_to_cart, cart_to_order rates.")
+    top_categories: list[tuple[str, float]] = Field(description="Decayed affinities, highest first.")
+    discount_sensitivity: float
+    demographics: dict[str, str] = Field(default_factory=dict)
+    segment: Segment | None
+    recommendations: list[Recommendation]
+    churn: Churn
+
+
+class ChurnAlert(_Out):
+    """One alert per at-risk episode; ``alert_id`` is deterministic, so re-sends are idempotent."""
+
+    schema_version: int = 1
+    alert_id: str
+    user_id: str
+    ts: int = Field(description="Event time at which the risk crossed the threshold (epoch ms).")
+    risk: float
+    value: float = Field(description="Customer value used for the alert threshold (net spend).")
+    reasons: list[str]
+    action: str
+    top_category: str | None = None
+    recommended_items: list[str] = Field(default_factory=list)
+
+
+class DlqRecord(_Out):
+    """A record the engine could not decode or validate; nothing is dropped silently."""
+
+    source_topic: str
+    partition: int | None = None
+    offset: int | None = None
+    error_type: str
+    error: str = Field(description="Names the field and the problem.")
+    raw: str = Field(description="The raw record bytes, base64.")
+    key: str | None = None
