@@ -1,0 +1,26 @@
+#!/bin/bash
+# One-shot topic creation for the compose demo (the broker has auto-create off).
+# Idempotent: --if-not-exists, so `docker compose up` can be re-run.
+set -euo pipefail
+
+BOOTSTRAP="${BOOTSTRAP:-kafka:19092}"
+PARTITIONS="${PARTITIONS:-6}"
+REPLICATION="${REPLICATION:-1}"
+TOPICS=/opt/kafka/bin/kafka-topics.sh
+
+create() {  # create TOPIC [--config k=v ...]
+  local topic="$1"
+  shift
+  "$TOPICS" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists --topic "$topic" \
+    --partitions "$PARTITIONS" --replication-factor "$REPLICATION" "$@"
+}
+
+create "${CLICKSTREAM_TOPIC:-shop.clickstream}"
+create "${ORDERS_TOPIC:-shop.orders}"
+# Latest profile per user: compacted, keyed by user_id.
+create "${PROFILES_TOPIC:-insight.profiles}" --config cleanup.policy=compact \
+  --config min.compaction.lag.ms=60000 --config segment.ms=600000
+create "${ALERTS_TOPIC:-insight.churn-alerts}" --config retention.ms=1209600000
+create "${DLQ_TOPIC:-insight.dlq}" --config retention.ms=1209600000
+
+"$TOPICS" --bootstrap-server "$BOOTSTRAP" --describe

@@ -1,0 +1,1 @@
+"""Model-quality evaluation: prequential runs of the Processor against ground truth."""

@@ -1,0 +1,126 @@
+"""Settings of the recommendations model (one frozen dataclass, validated on creation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Similarity = Literal["cosine", "jaccard", "lift"]
+SIMILARITIES: tuple[str, ...] = ("cosine", "jaccard", "lift")
+
+
+@dataclass(frozen=True)
+class RecsConfig:
+    """Recommendation settings; the defaults suit a general shop with repeat buyers.
+
+    Parameters
+    ----------
+    half_life_days
+        Event-time half-life of item co-occurrences and popularity: old baskets fade.
+    session_weight
+        Weight of a co-view in one session (and of basket x recent-item pairs) relative
+        to a co-purchase (1.0); must be below 1 because buying together says more.
+    max_neighbours
+        Length of the similarity-sorted neighbour list used for scoring, per item.
+    max_candidates
+        Co-occurrence counters kept per item. When full, the weakest half is evicted,
+        so memory is O(items x max_candidates), never O(items^2).
+    similarity
+        Popularity-corrected similarity: ``"cosine"`` c/sqrt(ni nj), ``"jaccard"``
+        c/(ni+nj-c), or ``"lift"`` mapped to [0, 1) as 1 - ni nj/(c N).
+    shrinkage
+        Significance weighting: similarities are multiplied by c/(c + shrinkage), with c
+        the decayed co-occurrence count, so one chance co-purchase cannot rank first.
+    recent_items
+        Items remembered per user (views, carts, purchases), the seeds of "with X" scores.
+    recent_half_life_days
+        How fast a seed's weight fades with the time since the user touched it.
+    seed_weights
+        Seed weight of a (view, cart or wishlist, purchase).
+    session_pairs
+        A click co-occurs with at most this many previous items of the same session.
+    session_gap_minutes
+        Without a session id, a click more than this after the previous one starts a session.
+    max_basket
+        Basket items paired with each other (large orders would cost O(lines^2)).
+    max_user_items
+        Distinct purchased items remembered per user (weakest evicted); bounds user memory.
+    repeat_half_life_days
+        Half-life of the user's own purchase counts ("you buy this often").
+    repeat_weight
+        Weight of the user's decayed purchase share (purchases of the item / orders) in
+        the score; 0 turns repeat recommendations off.
+    exclude_bought_days
+        Items the user bought less than this many days ago are not recommended;
+        0 keeps them (right for groceries, where people rebuy the same things).
+    popular_per_segment
+        Popular items tracked per segment (and globally) for cold start.
+    popular_weight
+        Weight of normalised segment popularity blended into every score; fills lists
+        of users with little history and breaks near-ties towards what sells.
+
+    >>> RecsConfig().similarity
+    'cosine'
+    >>> RecsConfig(session_weight=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: recs.session_weight must be in [0, 1) (a co-purchase weighs 1)
+    """
+
+    half_life_days: float = 60.0
+    session_weight: float = 0.2
+    max_neighbours: int = 20
+    max_candidates: int = 100
+    similarity: Similarity = "cosine"
+    shrinkage: float = 1.0
+    recent_items: int = 10
+    recent_half_life_days: float = 14.0
+    seed_weights: tuple[float, float, float] = (0.5, 0.8, 1.0)
+    session_pairs: int = 5
+    session_gap_minutes: float = 30.0
+    max_basket: int = 40
+    max_user_items: int = 32
+    repeat_half_life_days: float = 90.0
+    repeat_weight: float = 1.0
+    exclude_bought_days: float = 0.0
+    popular_per_segment: int = 50
+    popular_weight: float = 0.05
+
+    def __post_init__(self) -> None:
+        checks = (
+            (self.half_life_days > 0, "half_life_days must be > 0"),
+            (
+                0 <= self.session_weight < 1,
+                "session_weight must be in [0, 1) (a co-purchase weighs 1)",
+            ),
+            (self.max_neighbours >= 1, "max_neighbours must be >= 1"),
+            (
+                self.max_candidates >= self.max_neighbours,
+                "max_candidates must be >= max_neighbours",
+            ),
+            (self.similarity in SIMILARITIES, f"similarity must be one of {SIMILARITIES}"),
+            (self.shrinkage >= 0, "shrinkage must be >= 0"),
+            (self.recent_items >= 1, "recent_items must be >= 1"),
+            (self.recent_half_life_days > 0, "recent_half_life_days must be > 0"),
+            (len(self.seed_weights) == 3 and min(self.seed_weights) >= 0, "seed_weights: 3 x >= 0"),
+            (self.session_pairs >= 0, "session_pairs must be >= 0"),
+            (self.session_gap_minutes > 0, "session_gap_minutes must be > 0"),
+            (self.max_basket >= 1, "max_basket must be >= 1"),
+            (self.max_user_items >= 1, "max_user_items must be >= 1"),
+            (self.repeat_half_life_days > 0, "repeat_half_life_days must be > 0"),
+            (self.repeat_weight >= 0, "repeat_weight must be >= 0"),
+            (self.exclude_bought_days >= 0, "exclude_bought_days must be >= 0 (0 = off)"),
+            (self.popular_per_segment >= 1, "popular_per_segment must be >= 1"),
+            (self.popular_weight >= 0, "popular_weight must be >= 0"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"recs.{message}")
+
+    def with_changes(self, **changes: object) -> RecsConfig:
+        """A copy with some settings changed (validated again).
+
+        >>> RecsConfig().with_changes(exclude_bought_days=7).exclude_bought_days
+        7
+        """
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,241 @@
+"""The recommender: learns from clicks and orders, scores items for one user with a reason.
+
+A user's score for item ``j`` blends three terms:
+
+* **co-occurrence** -- for each recent item ``i`` of the user (a seed, weighted by
+  kind and by how long ago it was touched), ``sim(i, j)`` from the decayed,
+  popularity-corrected co-occurrence model (orders weigh 1, co-views
+  ``session_weight``);
+* **repeat** -- ``repeat_weight`` x the user's decayed share of orders containing
+  ``j`` ("you buy this often"), which dominates for groceries;
+* **popularity** -- ``popular_weight`` x the item's popularity in the user's segment
+  (or globally), which is all a cold-start user gets.
+
+Items bought less than ``exclude_bought_days`` ago are dropped. Each item's reason
+is its largest single contribution. Order cancellations and returns only take the
+purchase back from the user's own counts: undoing a pair count would need the
+original order time, and the co-purchase still says the items go together.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import sys
+
+from insight_stream.events.inputs import ClickEvent, OrderEvent
+from insight_stream.models.recs.config import RecsConfig
+from insight_stream.models.recs.cooccurrence import CoOccurrence, heaviest_first
+from insight_stream.models.recs.decay import DAY_MS, Inflation
+from insight_stream.models.recs.popular import Popularity
+from insight_stream.models.recs.user import BOUGHT, CART, VIEW, RecsUser
+
+_intern = sys.intern
+_CLICK_KINDS = {"product_view": VIEW, "add_to_cart": CART, "wishlist": CART}
+_REPEAT, _POP_SEGMENT, _POP_GLOBAL = -1, -2, -3
+_MAX_EXP = 700.0  # exp() overflows float64 just above 709
+
+Recommendation = tuple[str, float, str, str | None]
+"""(item_id, score, reason, because_of)."""
+
+
+class Recommender:
+    """Item co-occurrence recommendations with repeat purchases and cold start.
+
+    Global state (co-occurrence, popularity, the decay clock) lives here; per-user
+    state is a :class:`RecsUser` the caller keeps and passes in. Both pickle.
+
+    Parameters
+    ----------
+    config
+        Settings; the defaults are :class:`RecsConfig`'s.
+
+    >>> from insight_stream.events import EVENT_ADAPTER
+    >>> def order(user, items, ts):
+    ...     return EVENT_ADAPTER.validate_python(dict(event_id=f"{user}{ts}", user_id=user,
+    ...         type="order_placed", order_id=f"o{user}{ts}", total=1.0, ts=ts,
+    ...         lines=[dict(item_id=i, price=1.0) for i in items]))
+    >>> r = Recommender(RecsConfig(exclude_bought_days=30))
+    >>> users = {name: r.new_user() for name in ("ann", "bob", "cat")}
+    >>> r.on_order(users["ann"], order("ann", ["tent", "stove"], 0), segment_id=1)
+    >>> r.on_order(users["bob"], order("bob", ["tent", "stove", "mat"], 1000), segment_id=1)
+    >>> r.on_order(users["cat"], order("cat", ["tent"], 2000), segment_id=1)
+    >>> [(item, reason) for item, _, reason, _ in r.recommend(users["cat"], 3000, k=2)]
+    [('stove', 'bought with tent'), ('mat', 'bought with tent')]
+    >>> r.recommend(r.new_user(), 3000, k=1, segment_id=1)[0][::2]
+    ('tent', 'popular in your segment')
+    """
+
+    __slots__ = (
+        "_exclude_ms",
+        "_gap_ms",
+        "_recent_inv_tau",
+        "_user_inv_tau",
+        "clock",
+        "config",
+        "cooc",
+        "n_reversed",
+        "popular",
+    )
+
+    def __init__(self, config: RecsConfig | None = None) -> None:
+        cfg = config if config is not None else RecsConfig()
+        self.config = cfg
+        self.clock = Inflation(cfg.half_life_days)
+        self.cooc = CoOccurrence(
+            cfg.max_neighbours, cfg.max_candidates, cfg.similarity, cfg.shrinkage
+        )
+        self.popular = Popularity(cfg.popular_per_segment)
+        self.n_reversed = 0  # cancellations/returns folded in (user counts only)
+        self._user_inv_tau = math.log(2.0) / (cfg.repeat_half_life_days * DAY_MS)
+        self._recent_inv_tau = math.log(2.0) / (cfg.recent_half_life_days * DAY_MS)
+        self._exclude_ms = cfg.exclude_bought_days * DAY_MS
+        self._gap_ms = cfg.session_gap_minutes * 60_000
+
+    # -- learning --------------------------------------------------------------------
+
+    def new_user(self) -> RecsUser:
+        """Fresh, empty per-user state."""
+        return RecsUser()
+
+    def _weight(self, ts: int) -> float:
+        clock = self.clock
+        if clock.needs_rebase(ts):
+            factor = clock.rebase(ts)
+            self.cooc.scale(factor)
+            self.popular.scale(factor)
+        return clock.weight(ts)
+
+    def on_click(self, u: RecsUser, event: ClickEvent) -> None:
+        """Views, carts and wishlists: the user's recent items and session co-occurrence."""
+        kind = _CLICK_KINDS.get(event.type)
+        item = event.item_id
+        if kind is None or item is None:
+            return
+        cfg = self.config
+        item = _intern(item)
+        partners = u.touch(item, event.ts, kind, event.session_id, self._gap_ms, cfg.recent_items)
+        if partners is None or cfg.session_weight <= 0.0:
+            return
+        w = cfg.session_weight * self._weight(event.ts)
+        cooc = self.cooc
+        cooc.add_item(item, w)
+        if partners and cfg.session_pairs:
+            for other in partners[-cfg.session_pairs :]:
+                cooc.add_pair(item, other, w)
+
+    def on_order(self, u: RecsUser, event: OrderEvent, segment_id: int | None = None) -> None:
+        """Placed orders teach co-occurrence, popularity and the user's purchases;
+        cancellations and returns take the purchase back from the user's counts only."""
+        items = list(dict.fromkeys([_intern(line.item_id) for line in event.lines]))
+        if not items:
+            return
+        cfg = self.config
+        if event.type != "order_placed":
+            u.unbuy(items, event.ts, self._user_inv_tau, event.type == "order_cancelled")
+            self.n_reversed += 1
+            return
+        g = self._weight(event.ts)
+        cooc = self.cooc
+        cooc.add_basket(items, g, cfg.max_basket)
+        popular = self.popular
+        for item in items:
+            popular.add(item, g, segment_id)
+        if cfg.session_weight > 0.0 and cfg.session_pairs and u.recent:
+            basket = dict.fromkeys(items)
+            seeds = [s for s in u.recent[-cfg.session_pairs :] if s not in basket]
+            w = cfg.session_weight * g
+            for seed in seeds:
+                for item in items[: cfg.max_basket]:
+                    cooc.add_pair(seed, item, w)
+        u.buy(items, event.ts, self._user_inv_tau, cfg.max_user_items, cfg.recent_items)
+
+    # -- scoring ---------------------------------------------------------------------
+
+    def recommend(
+        self, u: RecsUser, now_ms: int, k: int = 10, segment_id: int | None = None
+    ) -> list[Recommendation]:
+        """Top ``k`` items for the user at event time ``now_ms``, best first.
+
+        Returns ``(item_id, score, reason, because_of)`` tuples; ties are broken by
+        item id, so the same state always gives the same list. Read-only.
+        """
+        if k <= 0:
+            return []
+        cfg = self.config
+        scores: dict[str, float] = {}
+        best: dict[str, float] = {}
+        source: dict[str, int] = {}
+        if cfg.repeat_weight > 0.0 and u.orders > 0.0:
+            rw = cfg.repeat_weight / u.orders
+            for item, c in zip(u.bought, u.counts, strict=True):
+                if c > 0.0:
+                    scores[item] = best[item] = rw * c
+                    source[item] = _REPEAT
+        recent, meta = u.recent, u.recent_meta
+        if recent:
+            t0 = self.clock.t0
+            x = 0.0 if t0 is None else (now_ms - t0) * self.clock.inv_tau
+            g_now = math.exp(min(x, _MAX_EXP))
+            seed_weights, inv_tau, cooc = cfg.seed_weights, self._recent_inv_tau, self.cooc
+            for idx in range(len(recent) - 1, -1, -1):
+                m = meta[idx]
+                age = now_ms - (m >> 2)
+                w = seed_weights[m & 3] * (math.exp(-age * inv_tau) if age > 0 else 1.0)
+                if w <= 0.0:
+                    continue
+                for other, sim in cooc.neighbours(recent[idx], g_now):
+                    s = w * sim
+                    scores[other] = scores.get(other, 0.0) + s
+                    if s > best.get(other, 0.0):
+                        best[other] = s
+                        source[other] = idx
+        if cfg.popular_weight > 0.0:
+            lists = [(None, cfg.popular_weight, _POP_GLOBAL)]
+            if segment_id is not None and self.popular.counts.get(segment_id):
+                lists = [
+                    (segment_id, cfg.popular_weight, _POP_SEGMENT),
+                    (None, 0.5 * cfg.popular_weight, _POP_GLOBAL),
+                ]
+            for key, weight, src in lists:
+                for item, share in self.popular.top(key, cfg.popular_per_segment):
+                    s = weight * share
+                    scores[item] = scores.get(item, 0.0) + s
+                    if s > best.get(item, 0.0):
+                        best[item] = s
+                        source[item] = src
+        if self._exclude_ms > 0.0:
+            cutoff = now_ms - self._exclude_ms
+            for item, t in zip(u.bought, u.last, strict=True):
+                if t > cutoff:
+                    scores.pop(item, None)
+        top = heapq.nsmallest(k, scores.items(), key=heaviest_first)
+        return [(item, score, *self._reason(u, source[item], now_ms)) for item, score in top]
+
+    def _reason(self, u: RecsUser, src: int, now_ms: int) -> tuple[str, str | None]:
+        if src >= 0:
+            seed = u.recent[src]
+            verb = "bought" if u.recent_meta[src] & 3 == BOUGHT else "viewed"
+            return f"{verb} with {seed}", seed
+        if src == _REPEAT:
+            return "you buy this often", None
+        if src == _POP_SEGMENT:
+            return "popular in your segment", None
+        return "popular now", None
+
+    # -- introspection ---------------------------------------------------------------
+
+    def similar_items(self, item: str, now_ms: int, k: int = 10) -> list[tuple[str, float]]:
+        """The item's most similar items (popularity-corrected), best first."""
+        t0 = self.clock.t0
+        x = 0.0 if t0 is None else (now_ms - t0) * self.clock.inv_tau
+        return self.cooc.neighbours(item, math.exp(min(x, _MAX_EXP)))[:k]
+
+    @property
+    def n_items(self) -> int:
+        """Number of distinct items seen in clicks and orders."""
+        return self.cooc.n_items
+
+    def coverage(self) -> float:
+        """Share of known items that appear in some item's neighbour candidates."""
+        return self.cooc.coverage()

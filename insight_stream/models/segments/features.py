@@ -1,0 +1,74 @@
+"""The profile features segments are built on, in the units people read.
+
+Rates and money are log-scaled before clustering (``log1p``) so a few heavy
+buyers do not own the geometry; :data:`FEATURES` says how to read each back.
+Feature keys are small ints: river's KMeans sums over a set of keys, and int
+hashing keeps that order (and so the floating-point result) the same in every
+process.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from insight_stream.models.profile import ProfileState
+
+
+class Feature(NamedTuple):
+    name: str
+    unit: str
+    log: bool  # clustered as log1p(value)
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("orders_per_week", "orders/week", True),
+    Feature("sessions_per_week", "sessions/week", True),
+    Feature("events_per_session", "events/session", True),
+    Feature("view_to_cart", "rate", False),
+    Feature("session_to_order", "rate", False),
+    Feature("avg_order_value", "$", True),
+    Feature("avg_item_price", "$", True),
+    Feature("coupon_share", "share of orders", False),
+    Feature("return_rate", "share of orders", False),
+)
+N_FEATURES = len(FEATURES)
+_LOG = tuple(f.log for f in FEATURES)
+
+
+def raw_features(p: ProfileState) -> list[float]:
+    """Feature values in natural units (before log and standardisation)."""
+    weeks = p.active_weeks()
+    orders = p.orders
+    sessions = p.sessions or 1
+    if p.priced_views:
+        item_price = p.price_sum / p.priced_views
+    elif p.items_bought:
+        item_price = p.gross / p.items_bought
+    else:
+        item_price = 0.0
+    return [
+        orders / weeks,
+        p.sessions / weeks,
+        p.session_events / sessions,
+        p.carts / p.views if p.views else 0.0,
+        min(orders / sessions, 1.0),
+        p.gross / orders if orders else 0.0,
+        item_price,
+        p.coupon_orders / orders if orders else 0.0,
+        min(p.returns / orders, 1.0) if orders else 0.0,
+    ]
+
+
+def transform(raw: list[float]) -> list[float]:
+    """Apply the per-feature log scaling.
+
+    >>> transform([0.0] * N_FEATURES)[:2]
+    [0.0, 0.0]
+    """
+    return [math.log1p(v) if lg else v for v, lg in zip(raw, _LOG, strict=True)]
+
+
+def untransform(values: list[float]) -> list[float]:
+    """Inverse of :func:`transform` (for portraits in original units)."""
+    return [math.expm1(v) if lg else v for v, lg in zip(values, _LOG, strict=True)]

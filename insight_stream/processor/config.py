@@ -1,0 +1,40 @@
+"""Engine settings: one frozen dataclass per model, gathered here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from insight_stream.models.churn import ChurnConfig
+from insight_stream.models.profile import ProfileConfig
+from insight_stream.models.recs import RecsConfig
+from insight_stream.models.segments import SegmentConfig
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the Processor needs; every field has a production default.
+
+    Parameters
+    ----------
+    top_n
+        Recommendations per published profile.
+    alert_items
+        Recommended items attached to a churn alert's suggested action.
+    track_quality
+        Score recommendations before learning each order (prequential hit rate,
+        exported as a metric); costs one ``recommend`` per order.
+    """
+
+    profile: ProfileConfig = field(default_factory=ProfileConfig)
+    segments: SegmentConfig = field(default_factory=SegmentConfig)
+    recs: RecsConfig = field(default_factory=RecsConfig)
+    churn: ChurnConfig = field(default_factory=ChurnConfig)
+    top_n: int = 10
+    alert_items: int = 3
+    track_quality: bool = True
+
+    def __post_init__(self) -> None:
+        if self.top_n < 1:
+            raise ValueError("engine.top_n must be >= 1")
+        if self.alert_items < 0:
+            raise ValueError("engine.alert_items must be >= 0")

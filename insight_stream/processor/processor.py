@@ -1,0 +1,312 @@
+"""The Processor: decoded events in, profiles and churn alerts out. Pure, event-time, no Kafka.
+
+Order of work per event: profile -> segment -> recommendations -> churn -> timers.
+Outputs are coalesced: a user touched many times between two :meth:`drain` calls
+is published once. Alerts are queued at once. See ``CONTRACT.md`` beside this file.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from insight_stream.events.inputs import ClickEvent, ControlEvent, Event, OrderEvent
+from insight_stream.models.churn import AlertPolicy, ChurnModel
+from insight_stream.models.profile import ProfileState
+from insight_stream.models.recs import Recommender
+from insight_stream.models.segments import Segmenter
+from insight_stream.processor.config import EngineConfig
+from insight_stream.processor.publish import Outputs, build_profile, complete_alert
+from insight_stream.processor.state import UserState
+from insight_stream.processor.timers import TimerQueue
+
+RISK_BUCKETS = 10
+
+
+@dataclass
+class Checkpoint:
+    """State changed since the previous checkpoint: per-user blobs (None = erased) + models."""
+
+    users: dict[str, bytes | None]
+    shared: bytes
+
+
+@dataclass
+class EngineStats:
+    """Cheap gauges for metrics; computed from counters the engine keeps anyway."""
+
+    active_users: int
+    segment_sizes: dict[int, int]
+    refits: dict[str, int]
+    churn_risk_histogram: list[int]
+    quality: dict[str, float]
+    stream_time_ms: int
+    events: int
+    alerts: int
+    coverage: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Processor:
+    """The insight engine.
+
+    >>> from insight_stream.events import EVENT_ADAPTER
+    >>> p = Processor()
+    >>> p.process(EVENT_ADAPTER.validate_python(dict(event_id="e1", user_id="u1",
+    ...     type="product_view", item_id="i1", category="books", price=9.5, ts=0)))
+    >>> out = p.drain()
+    >>> out.profiles["u1"]["top_categories"]
+    [('books', 1.0)]
+    """
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.users: dict[str, UserState] = {}
+        self.segments = Segmenter(self.config.segments)
+        self.recs = Recommender(self.config.recs)
+        self.churn = ChurnModel(self.config.churn)
+        self.alert_policy = AlertPolicy(self.config.churn)
+        self.timers = TimerQueue()
+        self.stream_time = 0
+        self.events = 0
+        self.alerts_total = 0
+        self.seg_sizes: dict[int, int] = {}
+        self.risk_hist = [0] * RISK_BUCKETS
+        self.quality_orders = 0
+        self.quality_hits = 0
+        self._dirty: dict[str, None] = {}
+        self._changed: dict[str, None] = {}
+        self._erased: set[str] = set()
+        self._alerts: list[dict[str, Any]] = []
+
+    # -- input ------------------------------------------------------------------------
+    def process(self, ev: Event) -> None:
+        """Fold one event into the state; fires inactivity timers that fell due."""
+        ts = ev.ts
+        if ts > self.stream_time:
+            self.stream_time = ts
+            due = self.timers.next_due()
+            if due is not None and due <= ts:
+                self._fire_timers(ts)
+        uid = ev.user_id
+        u = self.users.get(uid)
+        if u is None:
+            if isinstance(ev, ControlEvent):
+                self._erase(uid)
+                return
+            u = UserState(ProfileState(ts), self.churn.new_user(), self.recs.new_user())
+            self.users[uid] = u
+        elif isinstance(ev, ControlEvent):
+            self._erase(uid)
+            return
+        self.events += 1
+        p = u.profile
+        if isinstance(ev, ClickEvent):
+            sessions = p.sessions
+            p.on_click(ev, self.config.profile)
+            self.recs.on_click(u.recs, ev)
+            self.churn.on_event(u.churn, ev)
+            if p.sessions != sessions:
+                self.segments.learn(uid, p, ts)
+        else:
+            assert isinstance(ev, OrderEvent)
+            if ev.type == "order_placed" and self.config.track_quality:
+                self._score_before_learning(u, ev)
+            p.on_order(ev, self.config.profile)
+            self.churn.on_event(u.churn, ev)
+            self.recs.on_order(u.recs, ev, u.segment)
+            self.segments.learn(uid, p, ts)
+        if ts >= u.updated_at:
+            u.updated_at = ts
+        if u.timer_at is None:
+            self._schedule(uid, u, ts)
+        self._dirty[uid] = None
+        self._changed[uid] = None
+
+    def process_many(self, events: Iterable[Event]) -> None:
+        for ev in events:
+            self.process(ev)
+
+    def advance_time(self, now_ms: int) -> None:
+        """Move stream time forward while input is idle, firing due timers (liveness)."""
+        if now_ms > self.stream_time:
+            self.stream_time = now_ms
+            self._fire_timers(now_ms)
+            self.churn.maybe_refit(self._churn_users, now_ms)
+
+    # -- timers and alerts ---------------------------------------------------------------
+    def _schedule(self, uid: str, u: UserState, now: int) -> None:
+        due = self.churn.next_check_ms(u.churn, now)
+        if due is not None:
+            u.timer_at = due
+            self.timers.push(due, uid)
+
+    def _fire_timers(self, now: int) -> None:
+        self.churn.maybe_refit(self._churn_users, now)
+        for due, uid in list(self.timers.pop_due(now)):
+            u = self.users.get(uid)
+            if u is None or u.timer_at != due:
+                continue  # erased, forgotten or rescheduled
+            u.timer_at = None
+            if due > u.updated_at:
+                u.updated_at = due
+            self._check_alert(uid, u, due)
+            self._schedule(uid, u, due)
+            self._dirty[uid] = None
+            self._changed[uid] = None
+
+    def _check_alert(self, uid: str, u: UserState, now: int) -> None:
+        risk, reasons = self.churn.score(u.churn, now)
+        alert = self.alert_policy.check(uid, u.churn, risk, u.profile.net, now, reasons)
+        if alert is not None:
+            self._alerts.append(complete_alert(self, alert, u))
+            self.alerts_total += 1
+
+    def _churn_users(self) -> Iterable[Any]:
+        return (u.churn for u in self.users.values())
+
+    def _score_before_learning(self, u: UserState, ev: OrderEvent) -> None:
+        if u.profile.orders == 0 and not u.profile.views:
+            return
+        bought = {line.item_id for line in ev.lines}
+        top = self.recs.recommend(u.recs, ev.ts, 10, u.segment)
+        self.quality_orders += 1
+        if any(item in bought for item, _, _, _ in top):
+            self.quality_hits += 1
+
+    # -- erasure ----------------------------------------------------------------------
+    def _erase(self, uid: str) -> None:
+        u = self.users.pop(uid, None)
+        if u is not None:
+            self._unpublish(u)
+        self._dirty[uid] = None
+        self._changed[uid] = None
+        self._erased.add(uid)
+
+    def _unpublish(self, u: UserState) -> None:
+        if u.segment is not None:
+            self.seg_sizes[u.segment] -= 1
+        if u.published_bucket is not None:
+            self.risk_hist[u.published_bucket] -= 1
+
+    def forget(self, user_ids: Iterable[str]) -> None:
+        """Drop users whose partition moved to another instance (no tombstones)."""
+        for uid in user_ids:
+            u = self.users.pop(uid, None)
+            if u is not None:
+                self._unpublish(u)
+            self._dirty.pop(uid, None)
+            self._changed.pop(uid, None)
+
+    # -- output -----------------------------------------------------------------------
+    def drain(self) -> Outputs:
+        """Profiles of users touched since the last drain (one each) and queued alerts."""
+        out = Outputs(alerts=self._alerts)
+        self._alerts = []
+        self.segments.invalidate_portraits()
+        users = self.users
+        for uid in self._dirty:
+            u = users.get(uid)
+            if u is None:
+                out.profiles[uid] = None
+                continue
+            self._assign_segment(u)
+            profile = build_profile(self, uid, u)
+            bucket = min(int(profile["churn"]["risk"] * RISK_BUCKETS), RISK_BUCKETS - 1)
+            if u.published_bucket is not None:
+                self.risk_hist[u.published_bucket] -= 1
+            self.risk_hist[bucket] += 1
+            u.published_bucket = bucket
+            out.profiles[uid] = profile
+        self._dirty = {}
+        return out
+
+    def _assign_segment(self, u: UserState) -> None:
+        seg = self.segments.predict(u.profile)
+        if seg != u.segment:
+            if u.segment is not None:
+                self.seg_sizes[u.segment] -= 1
+            if seg is not None:
+                self.seg_sizes[seg] = self.seg_sizes.get(seg, 0) + 1
+            u.segment = seg
+
+    def recommend(self, user_id: str, k: int = 10) -> list[str]:
+        """Top-``k`` item ids for a user now (cold start if unknown)."""
+        u = self.users.get(user_id)
+        if u is None:
+            return [r[0] for r in self.recs.recommend(self.recs.new_user(), self.stream_time, k)]
+        return [r[0] for r in self.recs.recommend(u.recs, self.stream_time, k, u.segment)]
+
+    def churn_risk(self, user_id: str, now_ms: int | None = None) -> float:
+        """Churn risk of a user at ``now_ms`` (default: stream time); 1.0 if unknown."""
+        u = self.users.get(user_id)
+        if u is None:
+            return 1.0
+        return self.churn.score(u.churn, self.stream_time if now_ms is None else now_ms)[0]
+
+    def segment_of(self, user_id: str) -> int | None:
+        u = self.users.get(user_id)
+        return None if u is None else self.segments.predict(u.profile)
+
+    def churn_users(self) -> Iterable[Any]:
+        """Per-user churn states (for population fits in evaluation)."""
+        return self._churn_users()
+
+    def stats(self) -> EngineStats:
+        quality = {}
+        if self.quality_orders:
+            quality["recs_hit_rate_at_10"] = self.quality_hits / self.quality_orders
+        return EngineStats(
+            active_users=len(self.users),
+            segment_sizes={s: n for s, n in sorted(self.seg_sizes.items()) if n},
+            refits={"churn": self.churn.refits, "segments": int(self.segments.ready)},
+            churn_risk_histogram=list(self.risk_hist),
+            quality=quality,
+            stream_time_ms=self.stream_time,
+            events=self.events,
+            alerts=self.alerts_total,
+            coverage=self.recs.coverage(),
+        )
+
+    # -- checkpointing ----------------------------------------------------------------
+    def _shared_state(self) -> dict[str, Any]:
+        return {
+            "segments": self.segments,
+            "recs": self.recs,
+            "churn": self.churn,
+            "alert_policy": self.alert_policy,
+            "stream_time": self.stream_time,
+            "counters": (self.events, self.alerts_total, self.quality_orders, self.quality_hits),
+        }
+
+    def checkpoint(self) -> Checkpoint:
+        """Per-user blobs changed since the last checkpoint, and the global models."""
+        users: dict[str, bytes | None] = {}
+        dump = pickle.dumps
+        for uid in self._changed:
+            u = self.users.get(uid)
+            users[uid] = None if u is None else dump(u, protocol=pickle.HIGHEST_PROTOCOL)
+        self._changed = {}
+        self._erased = set()
+        shared = dump(self._shared_state(), protocol=pickle.HIGHEST_PROTOCOL)
+        return Checkpoint(users=users, shared=shared)
+
+    def restore(self, users: Iterable[tuple[str, bytes]], shared: bytes | None) -> None:
+        """Load state written by :meth:`checkpoint` (trusted local store only)."""
+        if shared is not None:
+            s = pickle.loads(shared)
+            self.segments, self.recs, self.churn = s["segments"], s["recs"], s["churn"]
+            self.alert_policy = s["alert_policy"]
+            self.stream_time = s["stream_time"]
+            self.events, self.alerts_total, self.quality_orders, self.quality_hits = s["counters"]
+        for uid, blob in users:
+            u: UserState = pickle.loads(blob)
+            self.users[uid] = u
+            if u.segment is not None:
+                self.seg_sizes[u.segment] = self.seg_sizes.get(u.segment, 0) + 1
+            if u.published_bucket is not None:
+                self.risk_hist[u.published_bucket] += 1
+            if u.timer_at is not None:
+                self.timers.push(u.timer_at, uid)

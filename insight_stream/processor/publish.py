@@ -1,0 +1,95 @@
+"""Shape engine state into the published output records (plain dicts, see events.outputs).
+
+Kept apart from the Processor so the output contract lives in one small place;
+``tests/processor/test_publish.py`` validates these dicts against the pydantic models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from insight_stream.models.profile import DAY_MS
+
+if TYPE_CHECKING:
+    from insight_stream.processor.processor import Processor
+    from insight_stream.processor.state import UserState
+
+
+@dataclass
+class Outputs:
+    """What a drain returns: coalesced profiles (None = tombstone, user erased) and alerts."""
+
+    profiles: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.profiles) + len(self.alerts)
+
+
+def recommendations(proc: Processor, u: UserState, now: int, k: int) -> list[dict[str, Any]]:
+    recs = proc.recs.recommend(u.recs, now, k, u.segment)
+    return [
+        {"item_id": item, "score": round(score, 6), "reason": reason, "because_of": because}
+        for item, score, reason, because in recs
+    ]
+
+
+def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]:
+    """The ``insight.profiles`` record of one user, scored at ``u.updated_at``."""
+    p = u.profile
+    now = u.updated_at
+    cfg = proc.config
+    risk, reasons = proc.churn.score(u.churn, now)
+    p_alive = proc.churn.p_alive(u.churn, now)
+    seg = None
+    if u.segment is not None:
+        portrait = proc.segments.portraits().get(u.segment)
+        if portrait is not None:
+            seg = dict(portrait)
+    recency = p.recency_days(now)
+    return {
+        "schema_version": 1,
+        "user_id": user_id,
+        "updated_at": now,
+        "first_seen": p.first_seen,
+        "last_seen": p.last_seen,
+        "tenure_days": round((now - p.first_seen) / DAY_MS, 3),
+        "rfm": {
+            "recency_days": None if recency is None else round(recency, 3),
+            "frequency": p.frequency,
+            "monetary": round(p.net, 2),
+        },
+        "orders": p.orders,
+        "avg_order_value": round(p.avg_order_value, 2),
+        "returns": p.returns,
+        "cancellations": p.cancellations,
+        "sessions": p.sessions,
+        "avg_session_events": round(p.session_events / p.sessions, 3) if p.sessions else 0.0,
+        "funnel": p.funnel(),
+        "top_categories": p.top_categories(cfg.profile.top_categories),
+        "discount_sensitivity": round(p.discount_sensitivity(), 4),
+        "demographics": dict(p.demographics) if p.demographics else {},
+        "segment": seg,
+        "recommendations": recommendations(proc, u, now, cfg.top_n),
+        "churn": {"risk": round(risk, 6), "p_alive": round(p_alive, 6), "reasons": reasons},
+    }
+
+
+def complete_alert(proc: Processor, alert: dict[str, Any], u: UserState) -> dict[str, Any]:
+    """Add the suggested action: a coupon on the top category with recommended items."""
+    top = u.profile.top_categories(1)
+    category = top[0][0] if top else None
+    items = [r["item_id"] for r in recommendations(proc, u, alert["ts"], proc.config.alert_items)]
+    if category:
+        action = f"send a 10% coupon for {category}"
+    else:
+        action = "send a win-back offer"
+    if items:
+        action += " featuring " + ", ".join(items)
+    alert = dict(alert)
+    alert.setdefault("schema_version", 1)
+    alert["action"] = action
+    alert["top_category"] = category
+    alert["recommended_items"] = items
+    return alert

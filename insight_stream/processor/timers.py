@@ -1,0 +1,42 @@
+"""Event-time inactivity timers: a min-heap of (due_ms, seq, user_id), lazily invalidated.
+
+Users get at most one live timer (``UserState.timer_at``); a stale heap entry
+(user gone, or timer moved) is skipped when popped, which is cheaper than
+deleting from the middle of a heap.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+
+class TimerQueue:
+    """>>> q = TimerQueue(); q.push(5, "a"); q.push(3, "b")
+    >>> list(q.pop_due(4)), list(q.pop_due(10))
+    ([(3, 'b')], [(5, 'a')])
+    """
+
+    __slots__ = ("_heap", "_seq")
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, str]] = []
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def push(self, due_ms: int, user_id: str) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (due_ms, self._seq, user_id))
+
+    def next_due(self) -> int | None:
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, now_ms: int):  # noqa: ANN201 - generator of (due, user)
+        heap = self._heap
+        while heap and heap[0][0] <= now_ms:
+            due, _, user = heapq.heappop(heap)
+            yield due, user
+
+    def clear(self) -> None:
+        self._heap.clear()

@@ -1,0 +1,125 @@
+"""Prometheus metrics of ``insight-stream run``, exactly as listed in docs/metrics.md.
+
+One registry per :class:`Metrics` (not the global default) so tests and the demo can run
+several loops in one process. Engine statistics are mapped to gauges once per commit, never
+per event: the hot path only touches plain ints that are folded in per batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from insight_stream import __version__
+
+P = "insight_stream_"
+_SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_BATCH = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000)
+_LAG = (0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400)
+RISK_BUCKETS = tuple(f"{i / 10:.1f}-{(i + 1) / 10:.1f}" for i in range(10))
+
+
+class Metrics:
+    """All runtime metrics on a private registry; ``render()`` gives the /metrics body."""
+
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.consumed = Counter(P + "events_consumed_total", "Input records consumed (valid or not).", ["topic"], registry=r)
+        self.produced = Counter(P + "events_produced_total", "Records produced (profiles, alerts, dlq).", ["topic"], registry=r)
+        self.processing = Histogram(P + "processing_duration_seconds", "Engine time per polled batch (decode + process + drain).", buckets=_SECONDS, registry=r)
+        self.batch_size = Histogram(P + "batch_size_events", "Records per polled batch.", buckets=_BATCH, registry=r)
+        self.event_lag = Histogram(P + "event_time_lag_seconds", "Wall clock minus event ts, sampled per batch (last event).", buckets=_LAG, registry=r)
+        self.last_event_ts = Gauge(P + "last_event_timestamp_seconds", "Event time of the newest processed event.", registry=r)
+        self.consumer_lag = Gauge(P + "consumer_lag_records", "Fetch high-watermark minus position.", ["topic", "partition"], registry=r)
+        self.commits = Counter(P + "commits_total", "Successful offset commits.", registry=r)
+        self.commit_duration = Histogram(P + "commit_duration_seconds", "Flush + checkpoint + commit time.", buckets=_SECONDS, registry=r)
+        self.rebalances = Counter(P + "rebalances_total", "Consumer-group rebalances.", ["kind"], registry=r)
+        self.assigned = Gauge(P + "assigned_partitions", "Partitions currently assigned.", registry=r)
+        self.dlq = Counter(P + "dlq_records_total", "Records sent to the DLQ.", ["reason"], registry=r)
+        self.alerts = Counter(P + "churn_alerts_total", "Churn alerts published.", registry=r)
+        self.profiles = Counter(P + "profiles_published_total", "Profiles published (after coalescing).", registry=r)
+        self.segment_users = Gauge(P + "segment_users", "Users per segment id.", ["segment"], registry=r)
+        self.active_users = Gauge(P + "active_users", "Users with state in this instance.", registry=r)
+        self.refits = Counter(P + "model_refits_total", "Population refits.", ["model"], registry=r)
+        self.churn_risk = Gauge(P + "churn_risk_users", "Users per churn-risk decile.", ["bucket"], registry=r)
+        self.coverage = Gauge(P + "recommendation_coverage_ratio", "Share of catalog items in someone's recommendations/neighbour lists.", registry=r)
+        self.quality = Gauge(P + "model_quality", "Online prequential quality.", ["metric"], registry=r)
+        self.broker_errors = Counter(P + "broker_errors_total", "Broker errors (poll/produce/commit/connect) retried.", ["operation"], registry=r)
+        self.last_poll = Gauge(P + "last_poll_timestamp_seconds", "Wall time of the last poll (health).", registry=r)
+        self.build_info = Gauge(P + "build_info", "Always 1.", ["version"], registry=r)
+        self.build_info.labels(version=__version__).set(1)
+        for reason in ("decode", "validation"):
+            self.dlq.labels(reason=reason)
+        for op in ("poll", "produce", "commit", "connect"):
+            self.broker_errors.labels(operation=op)
+        for kind in ("assigned", "revoked"):
+            self.rebalances.labels(kind=kind)
+        for bucket in RISK_BUCKETS:
+            self.churn_risk.labels(bucket=bucket).set(0)
+        self._refits_seen: dict[str, float] = {}
+        self._lag_labels: set[tuple[str, str]] = set()
+        self._segment_labels: set[str] = set()
+        self.last_poll_monotonic = time.monotonic()
+        self.partitions_assigned = 0
+
+    def polled(self) -> None:
+        """Mark the poll loop alive (health) — called every loop iteration."""
+        self.last_poll_monotonic = time.monotonic()
+        self.last_poll.set(time.time())
+
+    def set_assigned(self, n: int) -> None:
+        self.partitions_assigned = n
+        self.assigned.set(n)
+
+    def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
+        """Replace the per-partition lag gauges (drops partitions no longer assigned)."""
+        labels = {(t, str(p)) for t, p in lag}
+        for stale in self._lag_labels - labels:
+            self.consumer_lag.remove(*stale)
+        for (t, p), value in lag.items():
+            self.consumer_lag.labels(topic=t, partition=str(p)).set(value)
+        self._lag_labels = labels
+
+    def observe_stats(self, stats: Any) -> None:
+        """Map processor.stats() (EngineStats) to gauges; refit totals become counter deltas."""
+        get = (lambda k, d=None: stats.get(k, d)) if isinstance(stats, Mapping) else (
+            lambda k, d=None: getattr(stats, k, d))
+        active = get("active_users")
+        if active is not None:
+            self.active_users.set(active)
+        sizes = {str(k): v for k, v in (get("segment_sizes") or {}).items()}
+        for stale in self._segment_labels - set(sizes):
+            self.segment_users.remove(stale)
+        for seg, n in sizes.items():
+            self.segment_users.labels(segment=seg).set(n)
+        self._segment_labels = set(sizes)
+        for model, total in (get("refits") or {}).items():
+            delta = total - self._refits_seen.get(model, 0)
+            if delta > 0:
+                self.refits.labels(model=model).inc(delta)
+            self._refits_seen[model] = total
+        self._observe_histogram(get("churn_risk_histogram"))
+        quality = dict(get("quality") or {})
+        coverage = get("coverage", quality.pop("recommendation_coverage", None))
+        if coverage is not None:
+            self.coverage.set(coverage)
+        for name, value in quality.items():
+            if value is not None:
+                self.quality.labels(metric=str(name)).set(value)
+
+    def _observe_histogram(self, hist: Any) -> None:
+        """Accept a 10-element sequence (deciles) or a mapping bucket-label -> count."""
+        if not hist:
+            return
+        if isinstance(hist, Mapping):
+            items = [(str(k), v) for k, v in hist.items()]
+        else:
+            items = list(zip(RISK_BUCKETS, hist, strict=False))
+        for bucket, count in items:
+            self.churn_risk.labels(bucket=bucket).set(count)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

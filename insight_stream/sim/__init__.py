@@ -1,0 +1,7 @@
+"""Deterministic simulated shop with ground truth (types, churn, complements) for tests and demos."""
+
+from insight_stream.sim.config import SimConfig
+from insight_stream.sim.shop import Shop
+from insight_stream.sim.truth import GroundTruth, UserTruth
+
+__all__ = ["GroundTruth", "Shop", "SimConfig", "UserTruth"]

@@ -1,0 +1,171 @@
+"""Latent customer types and the per-user behaviour drawn around them.
+
+Each type is a small set of means (visit rate, browsing depth, conversion,
+basket size, price tier, coupon and return rates, category taste). Every user
+gets their own parameters drawn within ~10% of their type's means, so types are
+separable on profile features yet no two users are identical.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from bisect import bisect
+from dataclasses import dataclass
+from itertools import accumulate
+
+_WEEK_MS = 7 * 86_400_000
+_SPREAD = 0.10
+"""Log-normal sigma of per-user parameters around their type's mean."""
+
+
+@dataclass(frozen=True)
+class CustomerType:
+    """Means of one latent customer type.
+
+    ``cart_rate`` is the chance that a product view in a non-buying session ends
+    in the cart (abandoned carts); buying sessions add ``basket`` items on average.
+    ``tiers`` weights budget / mid / premium items; ``churn_share`` is the share of
+    the type that churns inside the window.
+    """
+
+    name: str
+    share: float
+    visits_per_week: float
+    views_per_session: float
+    conversion: float
+    basket: float
+    cart_rate: float
+    tiers: tuple[float, float, float]
+    coupon_rate: float
+    return_rate: float
+    cancel_rate: float
+    churn_share: float
+    search_rate: float
+    login_rate: float
+    ages: tuple[float, ...]
+    devices: tuple[float, float, float]
+
+
+TYPES: tuple[CustomerType, ...] = (
+    CustomerType(
+        name="high_value_loyal", share=0.20, visits_per_week=1.4, views_per_session=3.0,
+        conversion=0.45, basket=2.5, cart_rate=0.12, tiers=(0.08, 0.50, 0.42),
+        coupon_rate=0.05, return_rate=0.03, cancel_rate=0.02, churn_share=0.15,
+        search_rate=0.20, login_rate=0.9, ages=(1, 3, 4, 3, 2, 1), devices=(4, 5, 1),
+    ),
+    CustomerType(
+        name="bargain_hunter", share=0.25, visits_per_week=0.9, views_per_session=4.0,
+        conversion=0.35, basket=3.5, cart_rate=0.20, tiers=(0.90, 0.09, 0.01),
+        coupon_rate=0.85, return_rate=0.06, cancel_rate=0.06, churn_share=0.40,
+        search_rate=0.40, login_rate=0.6, ages=(3, 4, 3, 2, 1, 1), devices=(6, 3, 1),
+    ),
+    CustomerType(
+        name="window_shopper", share=0.20, visits_per_week=1.1, views_per_session=7.0,
+        conversion=0.015, basket=1.2, cart_rate=0.04, tiers=(0.20, 0.40, 0.40),
+        coupon_rate=0.15, return_rate=0.05, cancel_rate=0.08, churn_share=0.50,
+        search_rate=0.30, login_rate=0.3, ages=(5, 4, 2, 1, 1, 1), devices=(7, 2, 1),
+    ),
+    CustomerType(
+        name="occasional_big_spender", share=0.13, visits_per_week=0.3, views_per_session=3.0,
+        conversion=0.70, basket=5.0, cart_rate=0.25, tiers=(0.02, 0.10, 0.88),
+        coupon_rate=0.03, return_rate=0.30, cancel_rate=0.03, churn_share=0.25,
+        search_rate=0.15, login_rate=0.7, ages=(1, 2, 3, 4, 3, 2), devices=(3, 6, 1),
+    ),
+    CustomerType(
+        name="casual_regular", share=0.22, visits_per_week=0.55, views_per_session=1.8,
+        conversion=0.35, basket=1.3, cart_rate=0.08, tiers=(0.40, 0.55, 0.05),
+        coupon_rate=0.15, return_rate=0.04, cancel_rate=0.04, churn_share=0.35,
+        search_rate=0.15, login_rate=0.5, ages=(2, 3, 3, 3, 2, 2), devices=(5, 4, 1),
+    ),
+)
+"""The latent types, in the order of ``GroundTruth.types``."""
+
+AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+GENDERS = ("female", "male", "other")
+REGIONS = ("north", "south", "east", "west", "central")
+DEVICES = ("mobile", "desktop", "tablet")
+CHANNELS = ("organic", "paid_search", "email", "social", "direct")
+
+
+def geometric_mean_param(extra: float) -> float:
+    """Mean of the exponential whose floor has mean ``extra`` (a geometric count).
+
+    >>> round(geometric_mean_param(2.0), 4)
+    2.4663
+    >>> geometric_mean_param(0.0)
+    0.0
+    """
+    return 1.0 / math.log1p(1.0 / extra) if extra > 0 else 0.0
+
+
+def _choice(weights: tuple[float, ...], u: float) -> int:
+    cum = list(accumulate(weights))
+    return bisect(cum, u * cum[-1])
+
+
+class Customer:
+    """One user's concrete behaviour parameters (read on the hot path; slots for memory)."""
+
+    __slots__ = (
+        "basket_m", "cancel", "cat_cum", "conversion", "coupon", "demo", "favs", "gap_ms",
+        "index", "limit", "login", "returns", "search", "signup", "tier_cum", "type_index",
+        "uid", "view_cart", "views_m",
+    )
+
+    def __init__(
+        self, index: int, type_index: int, signup: int, limit: int, rng: random.Random,
+        cat_cum: list[float], n_categories: int, demo: dict[str, str] | None,
+    ) -> None:
+        t = TYPES[type_index]
+        gauss = rng.gauss
+
+        def jitter(x: float) -> float:
+            return x * math.exp(gauss(0.0, _SPREAD))
+
+        self.index = index
+        self.uid = f"u{index:05d}"
+        self.type_index = type_index
+        self.signup = signup
+        self.limit = limit
+        self.gap_ms = _WEEK_MS / jitter(t.visits_per_week)
+        self.views_m = jitter(t.views_per_session)
+        self.conversion = min(0.95, jitter(t.conversion))
+        self.basket_m = jitter(t.basket)
+        self.view_cart = min(0.9, jitter(t.cart_rate))
+        tiers = [w * math.exp(gauss(0.0, _SPREAD)) for w in t.tiers]
+        self.tier_cum = tuple(accumulate(w / sum(tiers) for w in tiers))
+        self.coupon = min(0.98, jitter(t.coupon_rate))
+        self.returns = min(0.9, jitter(t.return_rate))
+        self.cancel = min(0.5, jitter(t.cancel_rate))
+        self.search = min(0.9, jitter(t.search_rate))
+        self.login = min(1.0, jitter(t.login_rate))
+        self.cat_cum = cat_cum
+        self.favs = (int(rng.random() * n_categories), int(rng.random() * n_categories))
+        self.demo = demo
+
+
+def draw_demographics(t: CustomerType, rng: random.Random) -> dict[str, str]:
+    """Age band, gender, region, device and acquisition channel; age and device lean by type."""
+    r = rng.random
+    return {
+        "age_band": AGE_BANDS[_choice(t.ages, r())],
+        "gender": GENDERS[_choice((0.5, 0.46, 0.04), r())],
+        "region": REGIONS[int(r() * len(REGIONS))],
+        "device": DEVICES[_choice(t.devices, r())],
+        "channel": CHANNELS[_choice((4, 2, 2, 2, 1), r())],
+    }
+
+
+def type_category_tables(
+    category_weight: list[float], rng: random.Random
+) -> list[list[float]]:
+    """Cumulative category weights per type: each type strongly favours three categories."""
+    n = len(category_weight)
+    tables = []
+    for _ in TYPES:
+        favourites = set(rng.sample(range(n), min(3, n)))
+        w = [cw * (5.0 if c in favourites else 1.0) for c, cw in enumerate(category_weight)]
+        total = sum(w)
+        tables.append(list(accumulate(x / total for x in w)))
+    return tables

@@ -1,0 +1,90 @@
+"""What the simulator decided up front: the answers an evaluation scores the engine against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class UserTruth:
+    """One customer's hidden facts.
+
+    ``churn_ts`` is the event time after which the user sends nothing more
+    (``None``: active until the end of the window); ``signup_ts`` is the time of
+    their first event.
+    """
+
+    type: str
+    churn_ts: int | None
+    signup_ts: int
+    demographics: dict[str, str] | None = None
+
+
+@dataclass
+class GroundTruth:
+    """Latent types, churn times, catalog and complements of a simulated shop.
+
+    ``malformed`` is filled in while :meth:`Shop.events` runs (0 before).
+
+    Examples
+    --------
+    >>> t = GroundTruth(users={"u00001": UserTruth("bargain_hunter", None, 5)},
+    ...                 types=["bargain_hunter"], complements=[("i0001", "i0002")],
+    ...                 items={"i0001": ("books", 9.99)}, start_ms=0, end_ms=10)
+    >>> GroundTruth.from_json(t.to_json()) == t
+    True
+    >>> t.churned()
+    set()
+    """
+
+    users: dict[str, UserTruth]
+    types: list[str]
+    complements: list[tuple[str, str]]
+    items: dict[str, tuple[str, float]]
+    start_ms: int
+    end_ms: int
+    malformed: int = 0
+    config: dict[str, object] = field(default_factory=dict)
+
+    def churned(self, before: int | None = None) -> set[str]:
+        """Users whose ``churn_ts`` falls before ``before`` (default: the end of the window)."""
+        limit = self.end_ms if before is None else before
+        return {u for u, t in self.users.items() if t.churn_ts is not None and t.churn_ts < limit}
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict (``truth.json``)."""
+        return {
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "malformed": self.malformed,
+            "types": list(self.types),
+            "complements": [list(p) for p in self.complements],
+            "items": {i: [c, p] for i, (c, p) in self.items.items()},
+            "users": {
+                u: {
+                    "type": t.type,
+                    "churn_ts": t.churn_ts,
+                    "signup_ts": t.signup_ts,
+                    "demographics": t.demographics,
+                }
+                for u, t in self.users.items()
+            },
+            "config": dict(self.config),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> GroundTruth:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            users={
+                u: UserTruth(t["type"], t["churn_ts"], t["signup_ts"], t.get("demographics"))
+                for u, t in data["users"].items()
+            },
+            types=list(data["types"]),
+            complements=[(a, b) for a, b in data["complements"]],
+            items={i: (c, float(p)) for i, (c, p) in data["items"].items()},
+            start_ms=int(data["start_ms"]),
+            end_ms=int(data["end_ms"]),
+            malformed=int(data.get("malformed", 0)),
+            config=dict(data.get("config", {})),
+        )

@@ -1,0 +1,75 @@
+import pickle
+import random
+
+from insight_stream.evaluate.clustering import adjusted_rand_index
+from insight_stream.models.profile import ProfileState
+from insight_stream.models.segments import SegmentConfig, Segmenter
+
+# (orders, sessions, session_events per session, views, carts, gross, coupon_orders, price)
+ARCHETYPES = {
+    "loyal": (30, 40, 6, 200, 60, 3000.0, 0, 60.0),
+    "bargain": (10, 20, 8, 150, 30, 300.0, 9, 10.0),
+    "window": (1, 30, 25, 700, 20, 50.0, 0, 40.0),
+}
+
+
+def make_profile(kind: str, rng: random.Random) -> ProfileState:
+    orders, sessions, per_session, views, carts, gross, coupons, price = ARCHETYPES[kind]
+    j = lambda v: v * rng.uniform(0.85, 1.15)  # noqa: E731
+    p = ProfileState(0)
+    p.last_seen = 10 * 7 * 86_400_000
+    p.orders = max(int(j(orders)), 1)
+    p.sessions = max(int(j(sessions)), 3)
+    p.session_events = int(p.sessions * j(per_session))
+    p.views, p.carts = int(j(views)), int(j(carts))
+    p.gross = j(gross)
+    p.coupon_orders = min(int(j(coupons)), p.orders)
+    p.priced_views, p.price_sum = p.views, p.views * j(price)
+    p.items_bought = p.orders
+    return p
+
+
+def stream(n: int, seed: int):
+    rng = random.Random(seed)
+    kinds = sorted(ARCHETYPES)
+    for i in range(n):
+        kind = kinds[rng.randrange(3)]
+        yield f"u{i}", kind, make_profile(kind, rng)
+
+
+def test_recovers_types_and_ids_stay_stable_under_learning():
+    seg = Segmenter(SegmentConfig(k=3, warmup_users=60, halflife=0.02))
+    assert seg.predict(make_profile("loyal", random.Random(0))) is None  # before warm-up
+    for uid, _, p in stream(60, 1):
+        seg.learn(uid, p, 0)
+    assert seg.ready
+    probe = list(stream(300, 2))
+    before = [seg.predict(p) for _, _, p in probe]
+    assert adjusted_rand_index([k for _, k, _ in probe], before) == 1.0
+    for uid, _, p in stream(3000, 3):  # continued learning moves centres, not ids
+        seg.learn(uid, p, 1)
+    after = [seg.predict(p) for _, _, p in probe]
+    assert after == before
+    names = {s["name"] for s in seg.portraits().values()}
+    assert {"high-value loyal", "bargain hunters", "window shoppers"} == names
+
+
+def test_users_with_little_history_do_not_move_centres():
+    seg = Segmenter(SegmentConfig(k=3, warmup_users=60, min_sessions=3))
+    for uid, _, p in stream(60, 1):
+        seg.learn(uid, p, 0)
+    centres = {j: seg.centroid_z(j) for j in range(3)}
+    newbie = ProfileState(0)
+    newbie.sessions = 1
+    assert seg.learn("new", newbie, 0) is None
+    assert {j: seg.centroid_z(j) for j in range(3)} == centres
+
+
+def test_pickle_round_trip_keeps_assignments():
+    seg = Segmenter(SegmentConfig(k=3, warmup_users=60))
+    for uid, _, p in stream(200, 1):
+        seg.learn(uid, p, 0)
+    clone = pickle.loads(pickle.dumps(seg))
+    probe = [p for _, _, p in stream(50, 9)]
+    assert [clone.predict(p) for p in probe] == [seg.predict(p) for p in probe]
+    assert clone.portraits() == seg.portraits()
