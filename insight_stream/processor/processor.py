@@ -109,15 +109,15 @@ class Processor:
             self.recs.on_click(u.recs, ev)
             self.churn.on_event(u.churn, ev)
             if p.sessions != sessions:
-                self.segments.learn(uid, p, ts)
+                self._segment(uid, u, ts)
         else:
             assert isinstance(ev, OrderEvent)
             if ev.type == "order_placed" and self.config.track_quality:
                 self._score_before_learning(u, ev)
             p.on_order(ev, self.config.profile)
             self.churn.on_event(u.churn, ev)
+            self._segment(uid, u, ts)
             self.recs.on_order(u.recs, ev, u.segment)
-            self.segments.learn(uid, p, ts)
         if ts >= u.updated_at:
             u.updated_at = ts
         if u.timer_at is None:
@@ -212,7 +212,6 @@ class Processor:
             if u is None:
                 out.profiles[uid] = None
                 continue
-            self._assign_segment(u)
             profile = build_profile(self, uid, u)
             bucket = min(int(profile["churn"]["risk"] * RISK_BUCKETS), RISK_BUCKETS - 1)
             if u.published_bucket is not None:
@@ -223,8 +222,15 @@ class Processor:
         self._dirty = {}
         return out
 
-    def _assign_segment(self, u: UserState) -> None:
-        seg = self.segments.predict(u.profile)
+    def _segment(self, uid: str, u: UserState, ts: int) -> None:
+        """Learn from and (re)assign the user's segment, at their own events only.
+
+        Assigning here rather than at drain keeps state independent of when
+        batches happen to be flushed (crash-restart equals an uninterrupted run).
+        """
+        seg = self.segments.learn(uid, u.profile, ts)
+        if seg is None:
+            seg = self.segments.predict(u.profile)
         if seg != u.segment:
             if u.segment is not None:
                 self.seg_sizes[u.segment] -= 1

@@ -117,9 +117,11 @@ class CheckpointStore:
         row = self._db.execute("SELECT blob FROM shared WHERE id = 0").fetchone()
         return None if row is None else bytes(row[0])
 
-    def load_users(self, partitions: Iterable[int]) -> Iterator[tuple[str, int, bytes]]:
-        """(user_id, partition, blob) of the given partitions (plus any stored as -1: unknown)."""
-        for part in sorted({*partitions, -1}):
+    def load_users(
+        self, partitions: Iterable[int], include_unknown: bool = True
+    ) -> Iterator[tuple[str, int, bytes]]:
+        """(user_id, partition, blob) of ``partitions``, plus users stored as -1 (unknown)."""
+        for part in sorted({*partitions, -1} if include_unknown else set(partitions)):
             cur = self._db.execute("SELECT user_id, blob FROM users WHERE partition = ?", (part,))
             for uid, blob in cur:
                 yield uid, part, bytes(blob)

@@ -1,4 +1,4 @@
-"""Deterministic simulated shop with ground truth (types, churn, complements) for tests and demos."""
+"""A deterministic simulated shop with ground truth (types, churn, complements) for tests."""
 
 from insight_stream.sim.config import SimConfig
 from insight_stream.sim.shop import Shop

@@ -120,7 +120,9 @@ class Catalog:
                 break
             if a not in free:
                 continue
-            same = [b for b in by_pop if b in free and b != a and self.item_cat[b] == self.item_cat[a]]
+            same = [
+                b for b in by_pop if b in free and b != a and self.item_cat[b] == self.item_cat[a]
+            ]
             other = [b for b in by_pop if b in free and b != a]
             pool = same if same and rng.random() < 0.7 else other
             if not pool:

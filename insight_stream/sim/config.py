@@ -70,9 +70,17 @@ class SimConfig:
             )
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
-        for name, high in (("malformed_rate", 0.5), ("demographics_share", 1.0), ("iso_ts_share", 1.0)):
+        for name, high in (
+            ("malformed_rate", 0.5),
+            ("demographics_share", 1.0),
+            ("iso_ts_share", 1.0),
+        ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value <= high
+            ):
                 raise ValueError(f"{name} must be a number in [0, {high}], got {value!r}")
         try:
             datetime.strptime(self.start, "%Y-%m-%d")

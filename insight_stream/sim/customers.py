@@ -49,34 +49,94 @@ class CustomerType:
 
 TYPES: tuple[CustomerType, ...] = (
     CustomerType(
-        name="high_value_loyal", share=0.20, visits_per_week=1.4, views_per_session=3.0,
-        conversion=0.45, basket=2.5, cart_rate=0.12, tiers=(0.08, 0.50, 0.42),
-        coupon_rate=0.05, return_rate=0.03, cancel_rate=0.02, churn_share=0.15,
-        search_rate=0.20, login_rate=0.9, ages=(1, 3, 4, 3, 2, 1), devices=(4, 5, 1),
+        name="high_value_loyal",
+        share=0.20,
+        visits_per_week=1.3,
+        views_per_session=3.0,
+        conversion=0.45,
+        basket=2.5,
+        cart_rate=0.12,
+        tiers=(0.08, 0.50, 0.42),
+        coupon_rate=0.05,
+        return_rate=0.03,
+        cancel_rate=0.02,
+        churn_share=0.15,
+        search_rate=0.20,
+        login_rate=0.9,
+        ages=(1, 3, 4, 3, 2, 1),
+        devices=(4, 5, 1),
     ),
     CustomerType(
-        name="bargain_hunter", share=0.25, visits_per_week=0.9, views_per_session=4.0,
-        conversion=0.35, basket=3.5, cart_rate=0.20, tiers=(0.90, 0.09, 0.01),
-        coupon_rate=0.85, return_rate=0.06, cancel_rate=0.06, churn_share=0.40,
-        search_rate=0.40, login_rate=0.6, ages=(3, 4, 3, 2, 1, 1), devices=(6, 3, 1),
+        name="bargain_hunter",
+        share=0.25,
+        visits_per_week=0.85,
+        views_per_session=4.0,
+        conversion=0.35,
+        basket=3.5,
+        cart_rate=0.20,
+        tiers=(0.90, 0.09, 0.01),
+        coupon_rate=0.85,
+        return_rate=0.06,
+        cancel_rate=0.06,
+        churn_share=0.40,
+        search_rate=0.40,
+        login_rate=0.6,
+        ages=(3, 4, 3, 2, 1, 1),
+        devices=(6, 3, 1),
     ),
     CustomerType(
-        name="window_shopper", share=0.20, visits_per_week=1.1, views_per_session=7.0,
-        conversion=0.015, basket=1.2, cart_rate=0.04, tiers=(0.20, 0.40, 0.40),
-        coupon_rate=0.15, return_rate=0.05, cancel_rate=0.08, churn_share=0.50,
-        search_rate=0.30, login_rate=0.3, ages=(5, 4, 2, 1, 1, 1), devices=(7, 2, 1),
+        name="window_shopper",
+        share=0.20,
+        visits_per_week=1.0,
+        views_per_session=6.0,
+        conversion=0.015,
+        basket=1.2,
+        cart_rate=0.04,
+        tiers=(0.20, 0.40, 0.40),
+        coupon_rate=0.15,
+        return_rate=0.05,
+        cancel_rate=0.08,
+        churn_share=0.50,
+        search_rate=0.30,
+        login_rate=0.3,
+        ages=(5, 4, 2, 1, 1, 1),
+        devices=(7, 2, 1),
     ),
     CustomerType(
-        name="occasional_big_spender", share=0.13, visits_per_week=0.3, views_per_session=3.0,
-        conversion=0.70, basket=5.0, cart_rate=0.25, tiers=(0.02, 0.10, 0.88),
-        coupon_rate=0.03, return_rate=0.30, cancel_rate=0.03, churn_share=0.25,
-        search_rate=0.15, login_rate=0.7, ages=(1, 2, 3, 4, 3, 2), devices=(3, 6, 1),
+        name="occasional_big_spender",
+        share=0.13,
+        visits_per_week=0.3,
+        views_per_session=3.0,
+        conversion=0.70,
+        basket=5.0,
+        cart_rate=0.25,
+        tiers=(0.02, 0.10, 0.88),
+        coupon_rate=0.03,
+        return_rate=0.30,
+        cancel_rate=0.03,
+        churn_share=0.25,
+        search_rate=0.15,
+        login_rate=0.7,
+        ages=(1, 2, 3, 4, 3, 2),
+        devices=(3, 6, 1),
     ),
     CustomerType(
-        name="casual_regular", share=0.22, visits_per_week=0.55, views_per_session=1.8,
-        conversion=0.35, basket=1.3, cart_rate=0.08, tiers=(0.40, 0.55, 0.05),
-        coupon_rate=0.15, return_rate=0.04, cancel_rate=0.04, churn_share=0.35,
-        search_rate=0.15, login_rate=0.5, ages=(2, 3, 3, 3, 2, 2), devices=(5, 4, 1),
+        name="casual_regular",
+        share=0.22,
+        visits_per_week=0.5,
+        views_per_session=1.8,
+        conversion=0.35,
+        basket=1.3,
+        cart_rate=0.08,
+        tiers=(0.40, 0.55, 0.05),
+        coupon_rate=0.15,
+        return_rate=0.04,
+        cancel_rate=0.04,
+        churn_share=0.35,
+        search_rate=0.15,
+        login_rate=0.5,
+        ages=(2, 3, 3, 3, 2, 2),
+        devices=(5, 4, 1),
     ),
 )
 """The latent types, in the order of ``GroundTruth.types``."""
@@ -88,17 +148,6 @@ DEVICES = ("mobile", "desktop", "tablet")
 CHANNELS = ("organic", "paid_search", "email", "social", "direct")
 
 
-def geometric_mean_param(extra: float) -> float:
-    """Mean of the exponential whose floor has mean ``extra`` (a geometric count).
-
-    >>> round(geometric_mean_param(2.0), 4)
-    2.4663
-    >>> geometric_mean_param(0.0)
-    0.0
-    """
-    return 1.0 / math.log1p(1.0 / extra) if extra > 0 else 0.0
-
-
 def _choice(weights: tuple[float, ...], u: float) -> int:
     cum = list(accumulate(weights))
     return bisect(cum, u * cum[-1])
@@ -108,14 +157,37 @@ class Customer:
     """One user's concrete behaviour parameters (read on the hot path; slots for memory)."""
 
     __slots__ = (
-        "basket_m", "cancel", "cat_cum", "conversion", "coupon", "demo", "favs", "gap_ms",
-        "index", "limit", "login", "returns", "search", "signup", "tier_cum", "type_index",
-        "uid", "view_cart", "views_m",
+        "basket_m",
+        "cancel",
+        "cat_cum",
+        "conversion",
+        "coupon",
+        "demo",
+        "favs",
+        "gap_ms",
+        "index",
+        "limit",
+        "login",
+        "returns",
+        "search",
+        "signup",
+        "tier_cum",
+        "type_index",
+        "uid",
+        "view_cart",
+        "views_m",
     )
 
     def __init__(
-        self, index: int, type_index: int, signup: int, limit: int, rng: random.Random,
-        cat_cum: list[float], n_categories: int, demo: dict[str, str] | None,
+        self,
+        index: int,
+        type_index: int,
+        signup: int,
+        limit: int,
+        rng: random.Random,
+        cat_cum: list[float],
+        n_categories: int,
+        demo: dict[str, str] | None,
     ) -> None:
         t = TYPES[type_index]
         gauss = rng.gauss
@@ -157,9 +229,7 @@ def draw_demographics(t: CustomerType, rng: random.Random) -> dict[str, str]:
     }
 
 
-def type_category_tables(
-    category_weight: list[float], rng: random.Random
-) -> list[list[float]]:
+def type_category_tables(category_weight: list[float], rng: random.Random) -> list[list[float]]:
     """Cumulative category weights per type: each type strongly favours three categories."""
     n = len(category_weight)
     tables = []

@@ -41,7 +41,8 @@ class SessionWriter:
     >>> from insight_stream.sim.customers import type_category_tables
     >>> rng = random.Random(0)
     >>> cat = Catalog(100, 5, rng)
-    >>> c = Customer(1, 0, 0, 10**12, rng, type_category_tables(cat.category_weight, rng)[0], 5, None)
+    >>> table = type_category_tables(cat.category_weight, rng)[0]
+    >>> c = Customer(1, 0, 0, 2 * 10**12, rng, table, 5, None)
     >>> out: list[Record] = []
     >>> end = SessionWriter(cat, rng).session(c, 1_700_000_000_000, out)
     >>> out[0][2]["session_id"], [r[0] for r in out] == sorted(r[0] for r in out)
@@ -76,7 +77,6 @@ class SessionWriter:
         cat = self.catalog
         comp = cat.complement
         buckets = cat.bucket_table
-        item_cat = cat.item_cat
         item_fields = self._item_fields
         cat_cum = c.cat_cum
         n_cat = len(cat_cum)
@@ -88,7 +88,13 @@ class SessionWriter:
 
         def click(kind: str, ts: int) -> dict:
             nonlocal k
-            d = {"event_id": f"{sid}-{k}", "user_id": uid, "session_id": sid, "type": kind, "ts": ts}
+            d = {
+                "event_id": f"{sid}-{k}",
+                "user_id": uid,
+                "session_id": sid,
+                "type": kind,
+                "ts": ts,
+            }
             k += 1
             recs.append((ts, CLICKSTREAM, d))
             return d
@@ -136,7 +142,7 @@ class SessionWriter:
                 q = f"{word} {cat.categories[category]}" if word else cat.categories[category]
                 click("search", t)["query"] = q
                 t += 1000 + int(expo(1.0 / _CLICK_GAP_MS))
-            elif u < c.search + 0.1:
+            elif u < c.search + 0.05:
                 click("page_view", t)["category"] = cat.categories[category]
                 t += 1000 + int(expo(1.0 / _CLICK_GAP_MS))
             item = pick(category, tier)
@@ -191,21 +197,49 @@ class SessionWriter:
             qty = 1 if u < 0.85 else (2 if u < 0.97 else 3)
             price = prices[item]
             gross += price * qty
-            lines.append({"item_id": ids[item], "category": names[item], "price": price, "quantity": qty})
+            lines.append(
+                {"item_id": ids[item], "category": names[item], "price": price, "quantity": qty}
+            )
         coupon, discount = _COUPONS[int(rand() * 3)] if rand() < c.coupon else (None, 0.0)
         total = round(gross * (1.0 - discount), 2)
-        placed = {"event_id": f"{oid}-p", "order_id": oid, "user_id": c.uid, "type": "order_placed",
-                  "ts": t, "lines": lines, "total": total, "currency": "USD", "coupon": coupon}
+        placed = {
+            "event_id": f"{oid}-p",
+            "order_id": oid,
+            "user_id": c.uid,
+            "type": "order_placed",
+            "ts": t,
+            "lines": lines,
+            "total": total,
+            "currency": "USD",
+            "coupon": coupon,
+        }
         recs.append((t, ORDERS, placed))
         if rand() < c.cancel:
             ts = t + 10 * _MIN + int(rand() * 12 * _HOUR)
-            recs.append((ts, ORDERS, {**placed, "event_id": f"{oid}-c", "type": "order_cancelled",
-                                      "ts": ts}))
+            recs.append(
+                (
+                    ts,
+                    ORDERS,
+                    {**placed, "event_id": f"{oid}-c", "type": "order_cancelled", "ts": ts},
+                )
+            )
         elif rand() < c.returns:
             ts = t + 2 * _DAY + int(rand() * 19 * _DAY)
             back = lines if len(lines) == 1 or rand() < 0.5 else [x for x in lines if rand() < 0.5]
             if not back:
                 back = lines[:1]
             refund = round(sum(x["price"] * x["quantity"] for x in back) * (1.0 - discount), 2)
-            recs.append((ts, ORDERS, {**placed, "event_id": f"{oid}-r", "type": "order_returned",
-                                      "ts": ts, "lines": back, "total": refund}))
+            recs.append(
+                (
+                    ts,
+                    ORDERS,
+                    {
+                        **placed,
+                        "event_id": f"{oid}-r",
+                        "type": "order_returned",
+                        "ts": ts,
+                        "lines": back,
+                        "total": refund,
+                    },
+                )
+            )

@@ -76,8 +76,14 @@ class Shop:
                     churn_ts = lo + int(rng.random() * (hi - lo))
             demo = draw_demographics(kind, rng) if rng.random() < cfg.demographics_share else None
             customer = Customer(
-                index, type_index, signup, churn_ts if churn_ts is not None else end_ms,
-                rng, tables[type_index], cfg.categories, demo,
+                index,
+                type_index,
+                signup,
+                churn_ts if churn_ts is not None else end_ms,
+                rng,
+                tables[type_index],
+                cfg.categories,
+                demo,
             )
             self.customers.append(customer)
             users[customer.uid] = UserTruth(kind.name, churn_ts, signup, demo)

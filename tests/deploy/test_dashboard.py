@@ -57,7 +57,10 @@ def test_grid_positions(dashboard: dict[str, Any]) -> None:
         grid = panel["gridPos"]
         assert set(grid) == {"h", "w", "x", "y"}, panel["id"]
         assert all(type(v) is int and v >= 0 for v in grid.values()), (panel["id"], grid)
-        assert grid["w"] >= 1 and grid["h"] >= 1 and grid["x"] + grid["w"] <= 24, (panel["id"], grid)
+        assert grid["w"] >= 1 and grid["h"] >= 1 and grid["x"] + grid["w"] <= 24, (
+            panel["id"],
+            grid,
+        )
         boxes.append((panel["id"], grid))
     for (a, ga), (b, gb) in combinations(boxes, 2):
         overlap_x = ga["x"] < gb["x"] + gb["w"] and gb["x"] < ga["x"] + ga["w"]
@@ -72,10 +75,16 @@ def test_datasource_is_the_provisioned_one(dashboard: dict[str, Any]) -> None:
         if panel["type"] == "row":
             continue
         refs.append((f"panel {panel['id']}", panel.get("datasource")))
-        refs += [(f"panel {panel['id']} {t['refId']}", t.get("datasource")) for t in panel["targets"]]
-    refs += [(f"variable {v['name']}", v.get("datasource")) for v in dashboard["templating"]["list"]]
+        refs += [
+            (f"panel {panel['id']} {t['refId']}", t.get("datasource")) for t in panel["targets"]
+        ]
+    refs += [
+        (f"variable {v['name']}", v.get("datasource")) for v in dashboard["templating"]["list"]
+    ]
     for where, ds in refs:
-        assert isinstance(ds, dict) and ds.get("uid") == uid, f"{where}: datasource {ds} != uid {uid}"
+        assert isinstance(ds, dict) and ds.get("uid") == uid, (
+            f"{where}: datasource {ds} != uid {uid}"
+        )
         assert ds.get("type") == "prometheus", where
 
 
@@ -97,7 +106,9 @@ def test_metrics_exist_and_all_are_shown(dashboard: dict[str, Any]) -> None:
     used = {name for _, expr in QUERIES for name in metric_names(substitute(expr))}
     assert not used - known, f"not in docs/metrics.md: {sorted(used - known)}"
     shown = {name.removesuffix("_bucket") for name in used}
-    assert not set(documented) - shown, f"documented but not on the dashboard: {set(documented) - shown}"
+    assert not set(documented) - shown, (
+        f"documented but not on the dashboard: {set(documented) - shown}"
+    )
 
 
 def test_required_panels(dashboard: dict[str, Any]) -> None:

@@ -44,7 +44,9 @@ def test_hadolint_clean() -> None:
 def test_hadolint_catches_problems(tmp_path: Path) -> None:
     """The binary really lints (a bad Dockerfile fails)."""
     bad = tmp_path / "Dockerfile"
-    bad.write_text("FROM python:latest\nRUN apt-get install curl\nUSER root\nCMD insight-stream run\n")
+    bad.write_text(
+        "FROM python:latest\nRUN apt-get install curl\nUSER root\nCMD insight-stream run\n"
+    )
     proc = run_tool([hadolint_binary(), "--no-color", bad])
     assert proc.returncode != 0 and "DL3007" in proc.stdout
 
@@ -54,9 +56,13 @@ def test_multi_stage_slim_base() -> None:
     assert len(froms) >= 2, "expected a build and a runtime stage"
     base_args = {m[0]: m[1] for m in re.findall(r"^(\w+)=(\S+)", "\n".join(args_of("ARG")), re.M)}
     runtime_base = froms[-1].split()[0]
-    runtime_base = re.sub(r"\$\{?(\w+)\}?", lambda m: base_args.get(m.group(1), m.group(0)), runtime_base)
+    runtime_base = re.sub(
+        r"\$\{?(\w+)\}?", lambda m: base_args.get(m.group(1), m.group(0)), runtime_base
+    )
     assert re.fullmatch(r"python:3\.1[1-9][\w.-]*-slim[\w.-]*", runtime_base), runtime_base
-    assert any("--from=build" in c for c in args_of("COPY")), "runtime must copy from the build stage"
+    assert any("--from=build" in c for c in args_of("COPY")), (
+        "runtime must copy from the build stage"
+    )
 
 
 def test_non_root_user() -> None:
@@ -74,7 +80,9 @@ def test_exec_form_entrypoint_and_healthcheck() -> None:
     assert "/healthz" in probe
     script = next(a for a in probe if "healthcheck" in a)
     copied = [c.split() for c in args_of("COPY")]
-    assert any(c[-1] == script and (REPO / c[-2]).is_file() for c in copied), "probe script not copied"
+    assert any(c[-1] == script and (REPO / c[-2]).is_file() for c in copied), (
+        "probe script not copied"
+    )
 
 
 def test_env_and_expose_match_settings() -> None:
@@ -90,7 +98,9 @@ def _ignored(path: str, patterns: list[str]) -> bool:
     for raw in patterns:
         negate = raw.startswith("!")
         pattern = raw.removeprefix("!").strip("/")
-        regex = re.escape(pattern).replace(r"\*\*", ".*").replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+        regex = (
+            re.escape(pattern).replace(r"\*\*", ".*").replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+        )
         parts = path.split("/")
         if any(re.fullmatch(regex, "/".join(parts[: i + 1])) for i in range(len(parts))):
             ignored = not negate
@@ -99,17 +109,25 @@ def _ignored(path: str, patterns: list[str]) -> bool:
 
 def test_build_context_has_what_is_copied() -> None:
     patterns = [
-        line.strip() for line in DOCKERIGNORE.read_text().splitlines() if line.strip() and not line.startswith("#")
+        line.strip()
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
     ]
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     sources = [s for c in args_of("COPY") if "--from=" not in c for s in c.split()[:-1]]
-    assert project["readme"] in sources and "pyproject.toml" in sources and "insight_stream" in sources
+    assert (
+        project["readme"] in sources and "pyproject.toml" in sources and "insight_stream" in sources
+    )
     for source in sources:
-        assert (REPO / source).exists(), f"COPY {source}: missing from the build context (repo root)"
+        assert (REPO / source).exists(), (
+            f"COPY {source}: missing from the build context (repo root)"
+        )
         assert not _ignored(source, patterns), f"COPY {source}: excluded by {DOCKERIGNORE.name}"
     for module in (REPO / "insight_stream").rglob("*.py"):
         assert not _ignored(module.relative_to(REPO).as_posix(), patterns), module
-    assert _ignored(".venv/bin/python", patterns) and _ignored("tests/deploy/test_dockerfile.py", patterns)
+    assert _ignored(".venv/bin/python", patterns) and _ignored(
+        "tests/deploy/test_dockerfile.py", patterns
+    )
 
 
 # ---- the HEALTHCHECK probe script -------------------------------------------------

@@ -26,7 +26,9 @@ REQUIRED_ALERTS = {
 
 
 def alert_rules() -> list[dict]:
-    return [r for f in PROM_RULES for g in load_yaml(f)["groups"] for r in g["rules"] if "alert" in r]
+    return [
+        r for f in PROM_RULES for g in load_yaml(f)["groups"] for r in g["rules"] if "alert" in r
+    ]
 
 
 def test_promtool_check_config() -> None:

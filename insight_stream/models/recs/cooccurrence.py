@@ -5,9 +5,14 @@ decay costs nothing per event and similarities (ratios of counts) need no
 correction. Each item keeps at most ``max_candidates`` counters: when a new partner
 overflows the list, the weakest half is evicted (space-saving style, batched so the
 O(m log m) sort is paid once per m/2 inserts). Memory is O(items x max_candidates).
-Because new increments are inflated, a pair that is frequent *now* overtakes stale
-ones and re-enters after an eviction. Sorted neighbour lists are built lazily when
-someone asks, and reused until the item gained ~10 % new mass.
+As in space-saving, a partner that enters a pruned list starts from the list's
+floor (the largest evicted count), so a frequent partner cannot be evicted again and
+again by a crowd of one-off ones; similarities cap a pair count at the smaller item
+count, which bounds what that overestimate can do to a rare item. Because new
+increments are inflated, a pair that is frequent *now* also overtakes stale ones.
+Counts that decayed below ``FORGET`` are dropped when the clock is rebased.
+Sorted neighbour lists are built lazily when someone asks, and reused until the
+item gained ~10 % new mass.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from insight_stream.models.recs.config import SIMILARITIES
 
 _intern = sys.intern
 _REFRESH = 1.1  # rebuild a cached neighbour list once its item's mass grew by 10 %
+FORGET = 1e-9  # after a rebase a fresh increment weighs 1: this is ~30 half-lives old
 
 
 class CoOccurrence:
@@ -47,6 +53,7 @@ class CoOccurrence:
     __slots__ = (
         "_cache",
         "counts",
+        "floors",
         "max_candidates",
         "max_neighbours",
         "pairs",
@@ -70,6 +77,7 @@ class CoOccurrence:
         self.shrinkage = shrinkage
         self.counts: dict[str, float] = {}  # item -> decayed occurrences (inflated)
         self.pairs: dict[str, dict[str, float]] = {}  # item -> {partner: decayed co-count}
+        self.floors: dict[str, float] = {}  # item -> largest count evicted from its list
         self.total = 0.0  # decayed number of occurrences of all items (for lift)
         self._cache: dict[str, tuple[float, list[tuple[str, float]]]] = {}
 
@@ -105,13 +113,19 @@ class CoOccurrence:
         if row is None:
             self.pairs[a] = {b: w}
             return
-        row[b] = row.get(b, 0.0) + w
+        c = row.get(b)
+        if c is not None:
+            row[b] = c + w
+            return
+        row[b] = self.floors.get(a, 0.0) + w
         if len(row) > self.max_candidates:
             self._prune(a, row)
 
     def _prune(self, item: str, row: dict[str, float]) -> None:
-        keep = sorted(row.items(), key=heaviest_first)[: self.max_candidates // 2]
-        self.pairs[item] = dict(keep)
+        ranked = sorted(row.items(), key=heaviest_first)
+        n_keep = self.max_candidates // 2
+        self.pairs[item] = dict(ranked[:n_keep])
+        self.floors[item] = max(self.floors.get(item, 0.0), ranked[n_keep][1])
 
     def neighbours(self, item: str, g_now: float) -> list[tuple[str, float]]:
         """Most similar items to ``item``, best first (ties by id); cached.
@@ -134,8 +148,12 @@ class CoOccurrence:
             n_other = counts.get(other, 0.0)
             if n_other <= 0.0 or c <= 0.0:
                 continue
+            if c > n_other:  # only possible through a floor overestimate or basket x seed pairs
+                c = n_other
+            if c > mass:
+                c = mass
             if kind == "cosine":
-                sim = min(1.0, c / math.sqrt(mass * n_other))
+                sim = c / (math.sqrt(mass) * math.sqrt(n_other))
             elif kind == "jaccard":
                 sim = c / max(mass + n_other - c, c)
             else:
@@ -159,13 +177,18 @@ class CoOccurrence:
         return len(seen) / len(self.counts)
 
     def scale(self, factor: float) -> None:
-        """Multiply every stored count by ``factor`` (after an inflation rebase)."""
+        """Multiply every stored count by ``factor`` (after an inflation rebase) and forget
+        items and pairs whose weight decayed below ``FORGET``."""
+        self.counts = {i: c * factor for i, c in self.counts.items() if c * factor >= FORGET}
         counts = self.counts
-        for item in counts:
-            counts[item] *= factor
-        for row in self.pairs.values():
-            for other in row:
-                row[other] *= factor
+        pairs: dict[str, dict[str, float]] = {}
+        for item, row in self.pairs.items():
+            if item in counts:
+                kept = {o: c * factor for o, c in row.items() if c * factor >= FORGET}
+                if kept:
+                    pairs[item] = kept
+        self.pairs = pairs
+        self.floors = {i: f * factor for i, f in self.floors.items() if i in pairs}
         self.total *= factor
         self._cache.clear()
 
@@ -178,6 +201,7 @@ class CoOccurrence:
             "settings": (self.max_neighbours, self.max_candidates, self.similarity, self.shrinkage),
             "counts": self.counts,
             "pairs": self.pairs,
+            "floors": self.floors,
             "total": self.total,
         }
 
@@ -191,6 +215,7 @@ class CoOccurrence:
         self.pairs = {
             _intern(k): {_intern(o): c for o, c in row.items()} for k, row in pairs.items()
         }
+        self.floors = {_intern(k): v for k, v in state["floors"].items()}  # type: ignore[attr-defined]
         self.total = state["total"]  # type: ignore[assignment]
         self._cache = {}
 

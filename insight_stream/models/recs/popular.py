@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from insight_stream.models.recs.cooccurrence import heaviest_first
+from insight_stream.models.recs.cooccurrence import FORGET, heaviest_first
 
 _intern = sys.intern
 _REFRESH = 1.05
@@ -68,18 +68,19 @@ class Popularity:
             if not row:
                 return []
             ranked = sorted(row.items(), key=heaviest_first)[: self.size]
-            best = ranked[0][1]
+            best = ranked[0][1] or 1.0
             hit = (mass, [(item, c / best) for item, c in ranked])
             self._cache[segment] = hit
         return hit[1][:k]
 
     def scale(self, factor: float) -> None:
-        """Multiply every stored count by ``factor`` (after an inflation rebase)."""
-        for row in self.counts.values():
-            for item in row:
-                row[item] *= factor
-        for key in self.mass:
-            self.mass[key] *= factor
+        """Multiply every stored count by ``factor`` (after an inflation rebase); forget
+        items whose weight decayed below ``FORGET``."""
+        self.counts = {
+            key: {i: c * factor for i, c in row.items() if c * factor >= FORGET}
+            for key, row in self.counts.items()
+        }
+        self.mass = {key: m * factor for key, m in self.mass.items()}
         self._cache.clear()
 
     def __getstate__(self) -> tuple[int, _Rows, dict[int | None, float]]:

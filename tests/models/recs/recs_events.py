@@ -7,6 +7,7 @@ import itertools
 from insight_stream.events import ClickEvent, OrderEvent, OrderLine
 
 DAY = 86_400_000
+T0 = 1_700_000_000_000  # test times are offsets from here (small ints would read as seconds)
 
 _ids = itertools.count()
 
@@ -19,7 +20,7 @@ def make_order(user: str, items: list[str], ts: int, type: str = "order_placed")
         type=type,
         order_id=f"o{n}",
         total=float(len(items)),
-        ts=ts,
+        ts=T0 + ts,
         lines=[OrderLine(item_id=i, price=1.0) for i in items],
     )
 
@@ -28,5 +29,10 @@ def make_click(
     user: str, item: str, ts: int, session: str | None = "s", type: str = "product_view"
 ) -> ClickEvent:
     return ClickEvent(
-        event_id=f"e{next(_ids)}", user_id=user, type=type, item_id=item, session_id=session, ts=ts
+        event_id=f"e{next(_ids)}",
+        user_id=user,
+        type=type,
+        item_id=item,
+        session_id=session,
+        ts=T0 + ts,
     )

@@ -1,0 +1,52 @@
+"""Read a whole topic up to its current end: for the demo's summary, benchmarks and tests.
+
+The end is the fetch high-watermark of each partition (Tansu's ``end_offsets`` is wrong when
+the last batch holds several records), so reading stops once every partition's position
+has reached the high-watermark reported by the fetches themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+
+def read_topic(bootstrap: str | list[str], topic: str, timeout_s: float = 30.0, **opts: Any) -> list[Any]:
+    """All records of ``topic`` (every partition, offset order within a partition)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             group_id=None, max_poll_records=10_000, fetch_max_wait_ms=50, **opts)
+    try:
+        deadline = time.monotonic() + timeout_s
+        parts = None
+        while not parts:
+            parts = consumer.partitions_for_topic(topic)
+            if not parts:
+                if time.monotonic() > deadline:
+                    return []
+                time.sleep(0.1)
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        out: list[Any] = []
+        while time.monotonic() < deadline:
+            for recs in consumer.poll(timeout_ms=200).values():
+                out.extend(recs)
+            hws = [consumer.highwater(tp) for tp in tps]
+            if all(hw is not None for hw in hws) and all(
+                consumer.position(tp) >= hw for tp, hw in zip(tps, hws, strict=True)
+            ):
+                return out
+        raise TimeoutError(f"reading {topic} did not reach its end within {timeout_s}s")
+    finally:
+        consumer.close()
+
+
+def latest_by_key(records: list[Any]) -> dict[str, dict[str, Any] | None]:
+    """Compacted view: last value per key (None = tombstone), decoded from JSON."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for rec in records:
+        out[rec.key.decode()] = None if rec.value is None else orjson.loads(rec.value)
+    return out

@@ -1,0 +1,193 @@
+"""Kafka sink: produce outputs, and make ``flush`` mean "every record is acknowledged".
+
+The loop persists its checkpoint only after :meth:`KafkaSink.flush` returns, so a flush must
+either confirm every record or raise. Broker errors (connection, leader moves, timeouts) are
+retried with backoff, counted and logged; a record that keeps failing — a non-retriable
+error, or retriable ones past ``INSIGHT_PRODUCE_TIMEOUT_S`` — raises :class:`ProduceFailedError`,
+and the process stops without committing (the input is replayed on restart, nothing lost).
+
+Per commit cycle there is at most one profile per key (coalesced), and cycles do not overlap
+(flush waits), so retries can never reorder two profiles of one user on the compacted topic.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
+
+from insight_stream.events.outputs import DlqRecord
+from insight_stream.runtime.config import RuntimeConfig
+
+log = logging.getLogger(__name__)
+
+Headers = list[tuple[str, bytes]]
+_Record = tuple[str, bytes | None, bytes | None, Headers | None]
+
+
+class ProduceFailedError(RuntimeError):
+    """Records could not be delivered; the caller must stop without committing."""
+
+
+def producer_options(cfg: RuntimeConfig) -> dict[str, Any]:
+    """kafka-python producer settings tuned for throughput with durable, ordered delivery."""
+    idempotent = cfg.acks == "all"
+    return {
+        **cfg.kafka_common(),
+        "client_id": f"{cfg.client_id}-producer",
+        "acks": "all" if idempotent else 1,
+        "enable_idempotence": idempotent,
+        "linger_ms": cfg.linger_ms,
+        "batch_size": 1 << 20,
+        "buffer_memory": 128 << 20,
+        "max_request_size": 8 << 20,
+        "compression_type": None,
+        "max_block_ms": 10_000,
+        "request_timeout_ms": 15_000,
+        "delivery_timeout_ms": 30_000,
+    }
+
+
+def dlq_headers(rec: DlqRecord) -> Headers:
+    """Headers of a DLQ record: where it came from and why it was rejected.
+
+    >>> rec = DlqRecord(source_topic="t", partition=1, offset=9, error_type="decode", error="bad", raw="")
+    >>> dlq_headers(rec)[:3]
+    [('source_topic', b't'), ('source_partition', b'1'), ('source_offset', b'9')]
+    """
+    return [
+        ("source_topic", rec.source_topic.encode()),
+        ("source_partition", str(rec.partition).encode()),
+        ("source_offset", str(rec.offset).encode()),
+        ("error_type", rec.error_type.encode()),
+        ("error_message", rec.error.encode("utf-8", "replace")[:4096]),
+    ]
+
+
+class KafkaSink:
+    """Buffered producer: :meth:`send` queues, :meth:`flush` confirms or raises."""
+
+    def __init__(
+        self,
+        cfg: RuntimeConfig,
+        producer: Any | None = None,
+        on_error: Callable[[str, BaseException], None] | None = None,
+        on_produced: Callable[[str, int], None] | None = None,
+        alive: Callable[[], None] | None = None,
+        stopping: threading.Event | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.producer = producer if producer is not None else KafkaProducer(**producer_options(cfg))
+        self._on_error = on_error or (lambda op, exc: None)
+        self._on_produced = on_produced or (lambda topic, n: None)
+        self._alive = alive or (lambda: None)
+        self._stopping = stopping or threading.Event()
+        self._inflight: list[tuple[_Record, Any]] = []
+        self._retry: list[_Record] = []
+
+    def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers | None = None) -> None:
+        """Queue one record; send errors are kept for :meth:`flush` to retry."""
+        rec = (topic, key, value, headers)
+        try:
+            fut = self.producer.send(topic, value=value, key=key, headers=headers)
+        except KafkaTimeoutError as exc:  # metadata/buffer not available within max_block_ms
+            self._on_error("produce", exc)
+            self._retry.append(rec)
+            return
+        self._inflight.append((rec, fut))
+
+    def send_dlq(self, rec: DlqRecord, raw: bytes | None, key: bytes | None) -> None:
+        """The raw record bytes as value, provenance and error in headers."""
+        self.send(self.cfg.dlq_topic, key, raw if raw is not None else b"", dlq_headers(rec))
+
+    @property
+    def pending(self) -> int:
+        return len(self._inflight) + len(self._retry)
+
+    def flush(self) -> dict[str, int]:
+        """Block until everything queued is acknowledged; returns records delivered per topic.
+
+        Raises :class:`ProduceFailedError` on a non-retriable error, or when retriable ones
+        last longer than the produce timeout (or 8 s once a stop was requested).
+        """
+        start = time.monotonic()
+        delivered: dict[str, int] = {}
+        backoff = 0.1
+        attempt = 0
+        while True:
+            while not self._flush_step():  # short waits keep health and SIGTERM responsive
+                self._check_deadline(start, attempt, [])
+            failed = self._collect(delivered)
+            if not failed:
+                return delivered
+            attempt += 1
+            self._check_deadline(start, attempt, failed)
+            log.warning("produce failed for %d record(s) (%s); retrying in %.1fs",
+                        len(failed), failed[0][1], backoff)
+            self._sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+            for rec, _exc in failed:
+                self.send(*rec)
+
+    def _flush_step(self) -> bool:
+        """Wait up to 1 s for in-flight records; True when none is pending any more."""
+        self._alive()
+        try:
+            self.producer.flush(timeout=1.0)
+            return True
+        except KafkaTimeoutError:
+            return False
+
+    def _check_deadline(
+        self, start: float, attempt: int, failed: list[tuple[_Record, BaseException]]
+    ) -> None:
+        limit = self.cfg.produce_timeout_s or float("inf")
+        if self._stopping.is_set():
+            limit = min(limit, 8.0)
+        elapsed = time.monotonic() - start
+        fatal = [(rec, exc) for rec, exc in failed if not getattr(exc, "retriable", False)]
+        if (fatal and attempt >= 3) or elapsed > limit:
+            rec, exc = (fatal or failed or [((self.cfg.profiles_topic, None, None, None),
+                                              KafkaTimeoutError("flush did not complete"))])[0]
+            raise ProduceFailedError(
+                f"{self.pending or len(failed)} record(s) not delivered after {attempt} attempts / "
+                f"{elapsed:.1f}s, e.g. to {rec[0]}: {exc}"
+            )
+
+    def _collect(self, delivered: dict[str, int]) -> list[tuple[_Record, BaseException]]:
+        """Split in-flight futures into delivered (counted) and failed; pending count as failed."""
+        failed: list[tuple[_Record, BaseException]] = []
+        counts: dict[str, int] = {}
+        for rec in self._retry:
+            failed.append((rec, KafkaTimeoutError("not sent: metadata or buffer unavailable")))
+        self._retry = []
+        for rec, fut in self._inflight:
+            if not fut.is_done:
+                failed.append((rec, KafkaTimeoutError("not acknowledged within flush")))
+            elif fut.failed():
+                self._on_error("produce", fut.exception)
+                failed.append((rec, fut.exception))
+            else:
+                counts[rec[0]] = counts.get(rec[0], 0) + 1
+        self._inflight = []
+        for topic, n in counts.items():
+            delivered[topic] = delivered.get(topic, 0) + n
+            self._on_produced(topic, n)
+        return failed
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self._alive()
+            time.sleep(min(0.2, left))
+
+    def close(self) -> None:
+        try:
+            self.producer.close(timeout=5)
+        except Exception as exc:  # noqa: BLE001 - closing must not mask the real exit reason
+            log.debug("producer close: %s", exc)

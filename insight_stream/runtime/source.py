@@ -1,0 +1,109 @@
+"""Kafka source: the consumer-group member that feeds the loop.
+
+Auto-commit is off and positions come from the checkpoint store on every assignment (the
+store is the source of truth); the group commit only mirrors them for lag monitoring. The
+range assignor gives one instance partition *p* of every input topic, which keeps a user's
+clickstream and orders (same key, same partition count) in one instance.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.coordinator.assignors.range import RangePartitionAssignor
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from insight_stream.runtime.config import RuntimeConfig
+
+log = logging.getLogger(__name__)
+
+Offsets = Mapping[tuple[str, int], int]
+
+
+def consumer_options(cfg: RuntimeConfig) -> dict[str, Any]:
+    """kafka-python consumer settings: big fetches, manual commits, earliest for new state."""
+    return {
+        **cfg.kafka_common(),
+        "client_id": f"{cfg.client_id}-consumer",
+        "group_id": cfg.group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_poll_records": cfg.batch_size,
+        "fetch_max_bytes": 64 << 20,
+        "max_partition_fetch_bytes": 16 << 20,
+        "fetch_max_wait_ms": 100,
+        "session_timeout_ms": cfg.session_timeout_ms,
+        "heartbeat_interval_ms": cfg.heartbeat_interval_ms,
+        "partition_assignment_strategy": [RangePartitionAssignor],
+        "bootstrap_timeout_ms": 5000,
+    }
+
+
+def _to_kafka(offsets: Offsets) -> dict[TopicPartition, OffsetAndMetadata]:
+    return {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, revoked: Callable[[set[TopicPartition]], None],
+                 assigned: Callable[[set[TopicPartition]], None]) -> None:
+        self._revoked, self._assigned = revoked, assigned
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self._revoked(set(revoked))
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self._assigned(set(assigned))
+
+
+class KafkaSource:
+    """Subscribes the group to the input topics; rebalance callbacks go to the loop."""
+
+    def __init__(self, cfg: RuntimeConfig, consumer: Any | None = None) -> None:
+        self.cfg = cfg
+        self.consumer = consumer if consumer is not None else KafkaConsumer(**consumer_options(cfg))
+
+    def subscribe(self, on_revoked: Callable[[set[TopicPartition]], None],
+                  on_assigned: Callable[[set[TopicPartition]], None]) -> None:
+        self.consumer.subscribe(list(self.cfg.input_topics), listener=_Listener(on_revoked, on_assigned))
+
+    def poll(self, timeout_ms: int) -> dict[TopicPartition, list[Any]]:
+        return self.consumer.poll(timeout_ms=timeout_ms, max_records=self.cfg.batch_size)
+
+    def seek(self, tp: TopicPartition, offset: int | None) -> None:
+        """Resume at ``offset``; None = no checkpoint yet, so rebuild from the beginning."""
+        if offset is None:
+            self.consumer.seek_to_beginning(tp)
+        else:
+            self.consumer.seek(tp, offset)
+
+    def commit(self, offsets: Offsets) -> None:
+        """Mirror checkpointed positions to the group (raises KafkaError; caller counts it)."""
+        if offsets:
+            self.consumer.commit(_to_kafka(offsets))
+
+    def commit_async(self, offsets: Offsets) -> None:
+        """Non-blocking commit, for rebalance callbacks (they run on the consumer IO thread)."""
+        if offsets:
+            self.consumer.commit_async(_to_kafka(offsets))
+
+    def lag(self, positions: Offsets) -> dict[tuple[str, int], int]:
+        """High-watermark minus position per assigned partition (from the last fetch)."""
+        out = {}
+        for tp in self.consumer.assignment():
+            hw = self.consumer.highwater(tp)
+            if hw is None:
+                continue
+            pos = positions.get((tp.topic, tp.partition))
+            out[(tp.topic, tp.partition)] = max(0, hw - (pos if pos is not None else 0))
+        return out
+
+    def close(self) -> None:
+        try:
+            self.consumer.close(autocommit=False)
+        except KafkaError as exc:
+            log.debug("consumer close: %s", exc)
