@@ -49,9 +49,14 @@ def create_topics(tansu_broker: str) -> Callable[..., None]:
         admin = KafkaAdminClient(bootstrap_servers=tansu_broker)
         try:
             admin.create_topics(
-                {n: {"num_partitions": partitions, "replication_factor": 1,
-                     **({"configs": {"cleanup.policy": "compact"}} if n in compact else {})}
-                 for n in names},
+                {
+                    n: {
+                        "num_partitions": partitions,
+                        "replication_factor": 1,
+                        **({"configs": {"cleanup.policy": "compact"}} if n in compact else {}),
+                    }
+                    for n in names
+                },
                 raise_errors=False,
             )
         finally:

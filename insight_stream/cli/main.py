@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "bench": "bench",
     "run": "run",
     "produce": "produce",
+    "demo": "demo",
 }
 
 

@@ -9,7 +9,12 @@ import sys
 import threading
 from typing import Any
 
-from insight_stream.runtime.config import ConfigError, add_arguments, load_config, overrides_from_args
+from insight_stream.runtime.config import (
+    ConfigError,
+    add_arguments,
+    load_config,
+    overrides_from_args,
+)
 
 log = logging.getLogger("insight_stream.run")
 
@@ -46,7 +51,9 @@ def install_stop_signals(stop: threading.Event) -> None:
         if stop.is_set():
             log.warning("second %s: exiting without waiting", signal.Signals(signum).name)
             raise SystemExit(130)
-        log.info("%s received: finishing the batch, flushing and committing", signal.Signals(signum).name)
+        log.info(
+            "%s received: finishing the batch, flushing and committing", signal.Signals(signum).name
+        )
         stop.set()
 
     signal.signal(signal.SIGTERM, handler)

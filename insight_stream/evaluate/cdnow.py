@@ -23,8 +23,14 @@ from typing import Any, Protocol
 from insight_stream.evaluate.auc import roc_auc
 from insight_stream.evaluate.datasets import cdnow
 from insight_stream.events import Event
-from insight_stream.models.churn import CDNOW_PARAMS, DAY_MS, ChurnConfig, ChurnModel, ChurnUser
-from insight_stream.models.churn import bgnbd
+from insight_stream.models.churn import (
+    CDNOW_PARAMS,
+    DAY_MS,
+    ChurnConfig,
+    ChurnModel,
+    ChurnUser,
+    bgnbd,
+)
 
 PAPER_PARAMS: dict[str, float] = dict(zip(("r", "alpha", "a", "b"), CDNOW_PARAMS, strict=True))
 

@@ -161,13 +161,9 @@ def evaluate(
 ) -> dict[str, Any]:
     """Prequential run on the Instacart sample (``max_users``: first users by id only).
 
-    Without an engine, :class:`RecommenderEngine` with :data:`GROCERY` settings runs.
+    Without an engine, :class:`RecommenderEngine` with ``RecsConfig.grocery()`` runs.
     """
-    engine = engine if engine is not None else RecommenderEngine(GROCERY)
+    engine = engine if engine is not None else RecommenderEngine(RecsConfig.grocery())
     result = prequential(engine, dataset.events(max_users=max_users), k)
     result["max_users"] = max_users
     return result
-
-
-GROCERY = RecsConfig(exclude_bought_days=0.0)
-"""Settings for grocery-like shops where people rebuy the same items."""

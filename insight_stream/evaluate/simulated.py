@@ -4,7 +4,8 @@ The engine sees the events exactly as live (raw bytes -> decode -> process);
 before each ``order_placed`` it is asked for the user's top 10 (score, then
 learn). Baselines are computed in the same pass on the same orders.
 
-* segments: ARI / NMI of the final segment vs latent type, users with >= 3 sessions;
+* segments: ARI / NMI of the final segment vs latent type, over established customers
+  (>= ``segment_min_sessions`` sessions: fewer visits do not reveal a type);
 * recommendations: HR@10 and NDCG@10 vs a global-popularity top 10;
 * churn: ROC-AUC of the risk at the end of the window for "churned" (truth),
   with a recency-only baseline (days since last event);
@@ -14,13 +15,13 @@ learn). Baselines are computed in the same pass on the same orders.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from insight_stream.evaluate.auc import roc_auc
 from insight_stream.evaluate.clustering import adjusted_rand_index, normalized_mutual_info
+from insight_stream.evaluate.ranking import hit_rate, ndcg
 from insight_stream.events import DlqRecord, OrderEvent, decode
 from insight_stream.processor import EngineConfig, Processor
 from insight_stream.sim import Shop, SimConfig
@@ -49,9 +50,7 @@ class _TopK:
 
 
 def _hit_ndcg(ranked: list[str], relevant: set[str], k: int = 10) -> tuple[float, float]:
-    dcg = sum(1.0 / math.log2(i + 2) for i, item in enumerate(ranked[:k]) if item in relevant)
-    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(relevant), k)))
-    return (1.0 if dcg > 0 else 0.0), (dcg / ideal if ideal else 0.0)
+    return hit_rate(ranked, relevant, k), ndcg(ranked, relevant, k)
 
 
 def evaluate_simulated(
@@ -59,6 +58,7 @@ def evaluate_simulated(
     engine: EngineConfig | None = None,
     flush_every: int = 10_000,
     recall_min_silence_days: float = 30.0,
+    segment_min_sessions: int = 5,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Run the whole shop through a fresh Processor and score it. Returns the report dict."""
@@ -69,6 +69,7 @@ def evaluate_simulated(
     sums = Counter()
     n_orders = dlq = 0
     pending = 0
+    alerts: list[dict[str, Any]] = []
     for topic, raw in shop.events():
         ev = decode(raw, topic)
         if isinstance(ev, DlqRecord):
@@ -89,21 +90,21 @@ def evaluate_simulated(
         proc.process(ev)
         pending += 1
         if pending >= flush_every:
-            proc.drain()
+            alerts.extend(proc.drain().alerts)
             if on_progress:
                 on_progress(pending)
             pending = 0
     truth = shop.truth
     end = truth.end_ms
     proc.advance_time(end)
-    alerts = proc.drain().alerts
+    alerts.extend(proc.drain().alerts)
     if on_progress and pending:
         on_progress(pending)
 
     seg_pairs = [
         (truth.users[uid].type, u.segment)
         for uid, u in sorted(proc.users.items())
-        if u.profile.sessions >= 3 and u.segment is not None and uid in truth.users
+        if u.profile.sessions >= segment_min_sessions and u.segment is not None and uid in truth.users
     ]
     t_types = [a for a, _ in seg_pairs]
     f_segs = [b for _, b in seg_pairs]

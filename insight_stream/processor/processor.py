@@ -23,6 +23,7 @@ from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
 
 RISK_BUCKETS = 10
+HOUR_MS = 3_600_000
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Processor:
         self.alert_policy = AlertPolicy(self.config.churn)
         self.timers = TimerQueue()
         self.stream_time = 0
+        self._next_housekeeping = 0
         self.events = 0
         self.alerts_total = 0
         self.seg_sizes: dict[int, int] = {}
@@ -87,6 +89,8 @@ class Processor:
         ts = ev.ts
         if ts > self.stream_time:
             self.stream_time = ts
+            if ts >= self._next_housekeeping:
+                self._refit_models(ts)
             due = self.timers.next_due()
             if due is not None and due <= ts:
                 self._fire_timers(ts)
@@ -133,8 +137,8 @@ class Processor:
         """Move stream time forward while input is idle, firing due timers (liveness)."""
         if now_ms > self.stream_time:
             self.stream_time = now_ms
+            self._refit_models(now_ms)
             self._fire_timers(now_ms)
-            self.churn.maybe_refit(self._churn_users, now_ms)
 
     # -- timers and alerts ---------------------------------------------------------------
     def _schedule(self, uid: str, u: UserState, now: int) -> None:
@@ -144,7 +148,6 @@ class Processor:
             self.timers.push(due, uid)
 
     def _fire_timers(self, now: int) -> None:
-        self.churn.maybe_refit(self._churn_users, now)
         for due, uid in list(self.timers.pop_due(now)):
             u = self.users.get(uid)
             if u is None or u.timer_at != due:
@@ -156,6 +159,19 @@ class Processor:
             self._schedule(uid, u, due)
             self._dirty[uid] = None
             self._changed[uid] = None
+
+    def _refit_models(self, now: int) -> None:
+        """Population refits on event-time schedules (churn parameters, segment refinement).
+
+        Checked once per hour of event time (aligned, so a restored engine checks
+        at the same instants as an uninterrupted one).
+        """
+        self._next_housekeeping = (now // HOUR_MS + 1) * HOUR_MS
+        self.churn.maybe_refit(self._churn_users, now)
+        self.segments.maybe_refit(self._profiles, now)
+
+    def _profiles(self) -> Iterable[ProfileState]:
+        return (u.profile for u in self.users.values())
 
     def _check_alert(self, uid: str, u: UserState, now: int) -> None:
         risk, reasons = self.churn.score(u.churn, now)
@@ -267,7 +283,7 @@ class Processor:
         return EngineStats(
             active_users=len(self.users),
             segment_sizes={s: n for s, n in sorted(self.seg_sizes.items()) if n},
-            refits={"churn": self.churn.refits, "segments": int(self.segments.ready)},
+            refits={"churn": self.churn.refits, "segments": self.segments.refits},
             churn_risk_histogram=list(self.risk_hist),
             quality=quality,
             stream_time_ms=self.stream_time,
@@ -306,6 +322,7 @@ class Processor:
             self.segments, self.recs, self.churn = s["segments"], s["recs"], s["churn"]
             self.alert_policy = s["alert_policy"]
             self.stream_time = s["stream_time"]
+            self._next_housekeeping = (self.stream_time // HOUR_MS + 1) * HOUR_MS
             self.events, self.alerts_total, self.quality_orders, self.quality_hits = s["counters"]
         for uid, blob in users:
             u: UserState = pickle.loads(blob)

@@ -1,4 +1,4 @@
-"""Run the engine on Kafka: config, embedded broker, topics, source/sink, checkpoints, loop, metrics.
+"""Run the engine on Kafka: config, broker, topics, source/sink, checkpoints, loop, metrics.
 
 Layering (each module holds one thing): ``config`` (settings) -> ``broker`` (embedded Tansu)
 -> ``topics`` (admin) -> ``source``/``sink`` (Kafka clients) -> ``checkpoint`` (SQLite)

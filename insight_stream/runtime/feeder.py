@@ -53,7 +53,6 @@ def fast_producer(bootstrap: str | list[str], **extra: Any) -> KafkaProducer:
         "enable_idempotence": False,
         "linger_ms": 20,
         "batch_size": 1 << 20,
-        "buffer_memory": 256 << 20,
         "max_request_size": 8 << 20,
         "max_block_ms": 30_000,
     }
@@ -73,13 +72,11 @@ def feed(
     result = FeedResult()
     pending: list[Any] = []
     start = time.monotonic()
-    sent = 0
     send = producer.send
-    for kind, raw in events:
+    for sent, (kind, raw) in enumerate(events, 1):
         topic = topic_map[kind]
         pending.append(send(topic, value=raw, key=user_key(raw)))
         result.records[topic] = result.records.get(topic, 0) + 1
-        sent += 1
         if rate:
             ahead = sent / rate - (time.monotonic() - start)
             if ahead > 0.005:

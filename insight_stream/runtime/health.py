@@ -18,7 +18,9 @@ from insight_stream.runtime.metrics import Metrics
 log = logging.getLogger(__name__)
 
 
-def health_status(metrics: Metrics, stall_timeout_s: float, now: float | None = None) -> tuple[int, str]:
+def health_status(
+    metrics: Metrics, stall_timeout_s: float, now: float | None = None
+) -> tuple[int, str]:
     """(HTTP status, body) of /healthz: 503 when the poll loop has not run recently.
 
     >>> m = Metrics(); m.last_poll_monotonic = 100.0
@@ -34,7 +36,11 @@ def health_status(metrics: Metrics, stall_timeout_s: float, now: float | None = 
 def ready_status(metrics: Metrics) -> tuple[int, str]:
     """(HTTP status, body) of /readyz: 200 once the group assigned partitions to us."""
     n = metrics.partitions_assigned
-    return (200, f"ready: {n} partitions assigned\n") if n > 0 else (503, "not ready: no partitions assigned\n")
+    return (
+        (200, f"ready: {n} partitions assigned\n")
+        if n > 0
+        else (503, "not ready: no partitions assigned\n")
+    )
 
 
 class HealthServer:
@@ -44,7 +50,7 @@ class HealthServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
                     self._send(200, metrics.render(), CONTENT_TYPE_LATEST)
@@ -57,21 +63,25 @@ class HealthServer:
                 else:
                     self._send(404, b"not found: try /metrics, /healthz, /readyz\n")
 
-            def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+            def _send(
+                self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8"
+            ) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 log.debug("http %s", format % args)
 
         self.stall_timeout_s = stall_timeout_s
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, name="health-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health-http", daemon=True
+        )
 
     def start(self) -> HealthServer:
         self._thread.start()

@@ -18,7 +18,7 @@ _STD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 class JsonFormatter(logging.Formatter):
     """One JSON object per record.
 
-    >>> rec = logging.makeLogRecord({"msg": "hi %s", "args": ("x",), "levelname": "INFO", "name": "a"})
+    >>> rec = logging.makeLogRecord({"msg": "hi %s", "args": ("x",), "levelname": "INFO"})
     >>> JsonFormatter().format(rec).startswith('{"ts":')
     True
     """

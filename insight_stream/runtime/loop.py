@@ -123,10 +123,16 @@ class Runner:
                     continue
                 try:
                     process(ev)
-                except Exception as exc:  # noqa: BLE001 - a poison record never stops the loop
+                except Exception as exc:
                     log.exception("processing failed at %s[%d]@%d", topic, part, rec.offset)
-                    bad = DlqRecord(source_topic=topic, partition=part, offset=rec.offset,
-                                    error_type="processing", error=f"{type(exc).__name__}: {exc}", raw="")
+                    bad = DlqRecord(
+                        source_topic=topic,
+                        partition=part,
+                        offset=rec.offset,
+                        error_type="processing",
+                        error=f"{type(exc).__name__}: {exc}",
+                        raw="",
+                    )
                     sink.send_dlq(bad, rec.value, rec.key)
                     self._dlq_seen["processing"] += 1
                     continue
@@ -178,6 +184,8 @@ class Runner:
         out = self.processor.drain()
         drain_s = time.perf_counter() - t0
         if not (self.unsaved or self.dirty or out.profiles or out.alerts or self.sink.pending):
+            if not in_callback:
+                self._group_commit(False)  # also probes the broker while idle (errors counted)
             self._observe_engine()
             return drain_s
         dumps, send = orjson.dumps, self.sink.send
@@ -216,12 +224,14 @@ class Runner:
             self.metrics.commits.inc()
         except KafkaError as exc:
             self.metrics.broker_errors.labels(operation="commit").inc()
-            log.warning("group commit failed (checkpoint is saved, only lag monitoring lags): %s", exc)
+            log.warning(
+                "group commit failed (checkpoint is saved, only lag monitoring lags): %s", exc
+            )
 
     def _observe_engine(self) -> None:
         try:
             self.metrics.observe_stats(self.processor.stats())
-        except Exception as exc:  # noqa: BLE001 - metrics must never stop the loop
+        except Exception as exc:
             log.warning("processor.stats() failed: %s", exc)
         self.metrics.set_lag(self.source.lag(self.positions))
 
@@ -233,7 +243,7 @@ class Runner:
         log.info("partitions revoked: %s; committing what was processed", _fmt(revoked))
         try:
             self.commit_cycle(in_callback=True)
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the loop after poll returns
+        except BaseException as exc:
             self.fatal = exc
 
     def _on_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -270,7 +280,7 @@ class Runner:
             self.owned = parts
             self.metrics.set_assigned(len(assigned))
             log.info("partitions assigned: %s (restored %d users)", _fmt(assigned), len(rows))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self.fatal = exc
 
 

@@ -27,28 +27,91 @@ class Metrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry(auto_describe=True)
-        self.consumed = Counter(P + "events_consumed_total", "Input records consumed (valid or not).", ["topic"], registry=r)
-        self.produced = Counter(P + "events_produced_total", "Records produced (profiles, alerts, dlq).", ["topic"], registry=r)
-        self.processing = Histogram(P + "processing_duration_seconds", "Engine time per polled batch (decode + process + drain).", buckets=_SECONDS, registry=r)
-        self.batch_size = Histogram(P + "batch_size_events", "Records per polled batch.", buckets=_BATCH, registry=r)
-        self.event_lag = Histogram(P + "event_time_lag_seconds", "Wall clock minus event ts, sampled per batch (last event).", buckets=_LAG, registry=r)
-        self.last_event_ts = Gauge(P + "last_event_timestamp_seconds", "Event time of the newest processed event.", registry=r)
-        self.consumer_lag = Gauge(P + "consumer_lag_records", "Fetch high-watermark minus position.", ["topic", "partition"], registry=r)
+        self.consumed = Counter(
+            P + "events_consumed_total",
+            "Input records consumed (valid or not).",
+            ["topic"],
+            registry=r,
+        )
+        self.produced = Counter(
+            P + "events_produced_total",
+            "Records produced (profiles, alerts, dlq).",
+            ["topic"],
+            registry=r,
+        )
+        self.processing = Histogram(
+            P + "processing_duration_seconds",
+            "Engine time per polled batch (decode + process + drain).",
+            buckets=_SECONDS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            P + "batch_size_events", "Records per polled batch.", buckets=_BATCH, registry=r
+        )
+        self.event_lag = Histogram(
+            P + "event_time_lag_seconds",
+            "Wall clock minus event ts, sampled per batch (last event).",
+            buckets=_LAG,
+            registry=r,
+        )
+        self.last_event_ts = Gauge(
+            P + "last_event_timestamp_seconds",
+            "Event time of the newest processed event.",
+            registry=r,
+        )
+        self.consumer_lag = Gauge(
+            P + "consumer_lag_records",
+            "Fetch high-watermark minus position.",
+            ["topic", "partition"],
+            registry=r,
+        )
         self.commits = Counter(P + "commits_total", "Successful offset commits.", registry=r)
-        self.commit_duration = Histogram(P + "commit_duration_seconds", "Flush + checkpoint + commit time.", buckets=_SECONDS, registry=r)
-        self.rebalances = Counter(P + "rebalances_total", "Consumer-group rebalances.", ["kind"], registry=r)
-        self.assigned = Gauge(P + "assigned_partitions", "Partitions currently assigned.", registry=r)
-        self.dlq = Counter(P + "dlq_records_total", "Records sent to the DLQ.", ["reason"], registry=r)
+        self.commit_duration = Histogram(
+            P + "commit_duration_seconds",
+            "Flush + checkpoint + commit time.",
+            buckets=_SECONDS,
+            registry=r,
+        )
+        self.rebalances = Counter(
+            P + "rebalances_total", "Consumer-group rebalances.", ["kind"], registry=r
+        )
+        self.assigned = Gauge(
+            P + "assigned_partitions", "Partitions currently assigned.", registry=r
+        )
+        self.dlq = Counter(
+            P + "dlq_records_total", "Records sent to the DLQ.", ["reason"], registry=r
+        )
         self.alerts = Counter(P + "churn_alerts_total", "Churn alerts published.", registry=r)
-        self.profiles = Counter(P + "profiles_published_total", "Profiles published (after coalescing).", registry=r)
-        self.segment_users = Gauge(P + "segment_users", "Users per segment id.", ["segment"], registry=r)
-        self.active_users = Gauge(P + "active_users", "Users with state in this instance.", registry=r)
+        self.profiles = Counter(
+            P + "profiles_published_total", "Profiles published (after coalescing).", registry=r
+        )
+        self.segment_users = Gauge(
+            P + "segment_users", "Users per segment id.", ["segment"], registry=r
+        )
+        self.active_users = Gauge(
+            P + "active_users", "Users with state in this instance.", registry=r
+        )
         self.refits = Counter(P + "model_refits_total", "Population refits.", ["model"], registry=r)
-        self.churn_risk = Gauge(P + "churn_risk_users", "Users per churn-risk decile.", ["bucket"], registry=r)
-        self.coverage = Gauge(P + "recommendation_coverage_ratio", "Share of catalog items in someone's recommendations/neighbour lists.", registry=r)
-        self.quality = Gauge(P + "model_quality", "Online prequential quality.", ["metric"], registry=r)
-        self.broker_errors = Counter(P + "broker_errors_total", "Broker errors (poll/produce/commit/connect) retried.", ["operation"], registry=r)
-        self.last_poll = Gauge(P + "last_poll_timestamp_seconds", "Wall time of the last poll (health).", registry=r)
+        self.churn_risk = Gauge(
+            P + "churn_risk_users", "Users per churn-risk decile.", ["bucket"], registry=r
+        )
+        self.coverage = Gauge(
+            P + "recommendation_coverage_ratio",
+            "Share of catalog items in someone's recommendations/neighbour lists.",
+            registry=r,
+        )
+        self.quality = Gauge(
+            P + "model_quality", "Online prequential quality.", ["metric"], registry=r
+        )
+        self.broker_errors = Counter(
+            P + "broker_errors_total",
+            "Broker errors (poll/produce/commit/connect) retried.",
+            ["operation"],
+            registry=r,
+        )
+        self.last_poll = Gauge(
+            P + "last_poll_timestamp_seconds", "Wall time of the last poll (health).", registry=r
+        )
         self.build_info = Gauge(P + "build_info", "Always 1.", ["version"], registry=r)
         self.build_info.labels(version=__version__).set(1)
         for reason in ("decode", "validation"):
@@ -85,8 +148,11 @@ class Metrics:
 
     def observe_stats(self, stats: Any) -> None:
         """Map processor.stats() (EngineStats) to gauges; refit totals become counter deltas."""
-        get = (lambda k, d=None: stats.get(k, d)) if isinstance(stats, Mapping) else (
-            lambda k, d=None: getattr(stats, k, d))
+        get = (
+            (lambda k, d=None: stats.get(k, d))
+            if isinstance(stats, Mapping)
+            else (lambda k, d=None: getattr(stats, k, d))
+        )
         active = get("active_users")
         if active is not None:
             self.active_users.set(active)
@@ -98,8 +164,9 @@ class Metrics:
         self._segment_labels = set(sizes)
         for model, total in (get("refits") or {}).items():
             delta = total - self._refits_seen.get(model, 0)
+            child = self.refits.labels(model=model)  # exposed at 0 before the first refit
             if delta > 0:
-                self.refits.labels(model=model).inc(delta)
+                child.inc(delta)
             self._refits_seen[model] = total
         self._observe_histogram(get("churn_risk_histogram"))
         quality = dict(get("quality") or {})

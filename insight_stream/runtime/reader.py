@@ -14,10 +14,18 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 
-def read_topic(bootstrap: str | list[str], topic: str, timeout_s: float = 30.0, **opts: Any) -> list[Any]:
+def read_topic(
+    bootstrap: str | list[str], topic: str, timeout_s: float = 30.0, **opts: Any
+) -> list[Any]:
     """All records of ``topic`` (every partition, offset order within a partition)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             group_id=None, max_poll_records=10_000, fetch_max_wait_ms=50, **opts)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        max_poll_records=10_000,
+        fetch_max_wait_ms=50,
+        **opts,
+    )
     try:
         deadline = time.monotonic() + timeout_s
         parts = None

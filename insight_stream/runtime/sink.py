@@ -30,6 +30,9 @@ Headers = list[tuple[str, bytes]]
 _Record = tuple[str, bytes | None, bytes | None, Headers | None]
 
 
+FATAL_ATTEMPTS = 5  # non-retriable errors: give up after this many rounds, each with a new producer
+
+
 class ProduceFailedError(RuntimeError):
     """Records could not be delivered; the caller must stop without committing."""
 
@@ -44,7 +47,6 @@ def producer_options(cfg: RuntimeConfig) -> dict[str, Any]:
         "enable_idempotence": idempotent,
         "linger_ms": cfg.linger_ms,
         "batch_size": 1 << 20,
-        "buffer_memory": 128 << 20,
         "max_request_size": 8 << 20,
         "compression_type": None,
         "max_block_ms": 10_000,
@@ -56,7 +58,8 @@ def producer_options(cfg: RuntimeConfig) -> dict[str, Any]:
 def dlq_headers(rec: DlqRecord) -> Headers:
     """Headers of a DLQ record: where it came from and why it was rejected.
 
-    >>> rec = DlqRecord(source_topic="t", partition=1, offset=9, error_type="decode", error="bad", raw="")
+    >>> rec = DlqRecord(source_topic="t", partition=1, offset=9, error_type="decode",
+    ...                 error="bad", raw="")
     >>> dlq_headers(rec)[:3]
     [('source_topic', b't'), ('source_partition', b'1'), ('source_offset', b'9')]
     """
@@ -82,7 +85,12 @@ class KafkaSink:
         stopping: threading.Event | None = None,
     ) -> None:
         self.cfg = cfg
-        self.producer = producer if producer is not None else KafkaProducer(**producer_options(cfg))
+        self._factory: Callable[[], Any] = (
+            (lambda: producer)
+            if producer is not None
+            else (lambda: KafkaProducer(**producer_options(cfg)))
+        )
+        self.producer = self._factory()
         self._on_error = on_error or (lambda op, exc: None)
         self._on_produced = on_produced or (lambda topic, n: None)
         self._alive = alive or (lambda: None)
@@ -90,7 +98,9 @@ class KafkaSink:
         self._inflight: list[tuple[_Record, Any]] = []
         self._retry: list[_Record] = []
 
-    def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers | None = None) -> None:
+    def send(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers | None = None
+    ) -> None:
         """Queue one record; send errors are kept for :meth:`flush` to retry."""
         rec = (topic, key, value, headers)
         try:
@@ -127,12 +137,31 @@ class KafkaSink:
                 return delivered
             attempt += 1
             self._check_deadline(start, attempt, failed)
-            log.warning("produce failed for %d record(s) (%s); retrying in %.1fs",
-                        len(failed), failed[0][1], backoff)
+            if any(not getattr(exc, "retriable", False) for _, exc in failed):
+                self._renew_producer()
+            log.warning(
+                "produce failed for %d record(s) (%s); retrying in %.1fs",
+                len(failed),
+                failed[0][1],
+                backoff,
+            )
             self._sleep(backoff)
             backoff = min(backoff * 2, 5.0)
             for rec, _exc in failed:
                 self.send(*rec)
+
+    def _renew_producer(self) -> None:
+        """A fresh producer (new producer id): the cure for fenced/unknown-producer errors,
+        e.g. after the broker lost its state."""
+        log.warning("recreating the producer after a non-retriable error")
+        try:
+            self.producer.close(timeout=1)
+        except Exception as exc:
+            log.debug("producer close: %s", exc)
+        try:
+            self.producer = self._factory()
+        except KafkaError as exc:
+            self._on_error("produce", exc)
 
     def _flush_step(self) -> bool:
         """Wait up to 1 s for in-flight records; True when none is pending any more."""
@@ -151,9 +180,17 @@ class KafkaSink:
             limit = min(limit, 8.0)
         elapsed = time.monotonic() - start
         fatal = [(rec, exc) for rec, exc in failed if not getattr(exc, "retriable", False)]
-        if (fatal and attempt >= 3) or elapsed > limit:
-            rec, exc = (fatal or failed or [((self.cfg.profiles_topic, None, None, None),
-                                              KafkaTimeoutError("flush did not complete"))])[0]
+        if (fatal and attempt >= FATAL_ATTEMPTS) or elapsed > limit:
+            rec, exc = (
+                fatal
+                or failed
+                or [
+                    (
+                        (self.cfg.profiles_topic, None, None, None),
+                        KafkaTimeoutError("flush did not complete"),
+                    )
+                ]
+            )[0]
             raise ProduceFailedError(
                 f"{self.pending or len(failed)} record(s) not delivered after {attempt} attempts / "
                 f"{elapsed:.1f}s, e.g. to {rec[0]}: {exc}"
@@ -189,5 +226,5 @@ class KafkaSink:
     def close(self) -> None:
         try:
             self.producer.close(timeout=5)
-        except Exception as exc:  # noqa: BLE001 - closing must not mask the real exit reason
+        except Exception as exc:
             log.debug("producer close: %s", exc)

@@ -49,8 +49,11 @@ def _to_kafka(offsets: Offsets) -> dict[TopicPartition, OffsetAndMetadata]:
 
 
 class _Listener(ConsumerRebalanceListener):
-    def __init__(self, revoked: Callable[[set[TopicPartition]], None],
-                 assigned: Callable[[set[TopicPartition]], None]) -> None:
+    def __init__(
+        self,
+        revoked: Callable[[set[TopicPartition]], None],
+        assigned: Callable[[set[TopicPartition]], None],
+    ) -> None:
         self._revoked, self._assigned = revoked, assigned
 
     def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
@@ -67,9 +70,14 @@ class KafkaSource:
         self.cfg = cfg
         self.consumer = consumer if consumer is not None else KafkaConsumer(**consumer_options(cfg))
 
-    def subscribe(self, on_revoked: Callable[[set[TopicPartition]], None],
-                  on_assigned: Callable[[set[TopicPartition]], None]) -> None:
-        self.consumer.subscribe(list(self.cfg.input_topics), listener=_Listener(on_revoked, on_assigned))
+    def subscribe(
+        self,
+        on_revoked: Callable[[set[TopicPartition]], None],
+        on_assigned: Callable[[set[TopicPartition]], None],
+    ) -> None:
+        self.consumer.subscribe(
+            list(self.cfg.input_topics), listener=_Listener(on_revoked, on_assigned)
+        )
 
     def poll(self, timeout_ms: int) -> dict[TopicPartition, list[Any]]:
         return self.consumer.poll(timeout_ms=timeout_ms, max_records=self.cfg.batch_size)
@@ -84,7 +92,7 @@ class KafkaSource:
     def commit(self, offsets: Offsets) -> None:
         """Mirror checkpointed positions to the group (raises KafkaError; caller counts it)."""
         if offsets:
-            self.consumer.commit(_to_kafka(offsets))
+            self.consumer.commit(_to_kafka(offsets), timeout_ms=5000)
 
     def commit_async(self, offsets: Offsets) -> None:
         """Non-blocking commit, for rebalance callbacks (they run on the consumer IO thread)."""

@@ -8,6 +8,7 @@ a user's state, which is why it is a hard start-up error rather than a warning.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -28,7 +29,9 @@ class TopicMismatchError(RuntimeError):
 def topic_specs(cfg: RuntimeConfig) -> dict[str, dict[str, Any]]:
     """Every topic the runtime uses -> create options (profiles is compacted)."""
     base = {"num_partitions": cfg.partitions, "replication_factor": cfg.replication_factor}
-    specs: dict[str, dict[str, Any]] = {t: dict(base) for t in (*cfg.input_topics, *cfg.output_topics)}
+    specs: dict[str, dict[str, Any]] = {
+        t: dict(base) for t in (*cfg.input_topics, *cfg.output_topics)
+    }
     specs[cfg.profiles_topic]["configs"] = {"cleanup.policy": "compact"}
     return specs
 
@@ -46,17 +49,17 @@ def create_topics(admin: KafkaAdminClient, specs: dict[str, dict[str, Any]]) -> 
     """Create topics, tolerating a concurrent creator (another instance starting too)."""
     if not specs:
         return
-    try:
+    with contextlib.suppress(TopicAlreadyExistsError):
         admin.create_topics(specs, timeout_ms=10_000, raise_errors=False)
-    except TopicAlreadyExistsError:
-        pass
     log.info("created topics %s", ", ".join(sorted(specs)))
 
 
 def _cleanup_policy(admin: KafkaAdminClient, topic: str) -> str | None:
     """The broker's ``cleanup.policy`` of ``topic``, or None when it does not report one."""
     try:
-        res = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
+        res = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all"
+        )
     except (KafkaError, ValueError, TypeError) as exc:  # some brokers lack DescribeConfigs
         log.debug("describe_configs(%s) failed: %s", topic, exc)
         return None
@@ -72,7 +75,7 @@ def check_fit(cfg: RuntimeConfig, partitions: dict[str, int]) -> list[str]:
     >>> from insight_stream.runtime.config import load_config
     >>> cfg = load_config({})
     >>> check_fit(cfg, {"shop.clickstream": 4, "insight.profiles": 8})[0][:60]
-'topic insight.profiles has 8 partitions but INSIGHT_PARTITIO'
+    'topic insight.profiles has 8 partitions but INSIGHT_PARTITIO'
     >>> check_fit(cfg, {"shop.clickstream": 4, "shop.orders": 4})
     []
     """
@@ -117,4 +120,3 @@ def ensure_topics(admin: KafkaAdminClient, cfg: RuntimeConfig) -> dict[str, int]
     if still_missing:
         raise KafkaError(f"topics not visible yet after creation: {', '.join(still_missing)}")
     return final
-

@@ -25,6 +25,7 @@ from deploy_support import (
     APP_SERVICE,
     DEPLOY,
     PROM_RULES,
+    REPO,
     dashboard_queries,
     load_dashboard,
     substitute,
@@ -84,6 +85,12 @@ def _wait(predicate: Any, timeout: float, what: str, live: Live | None = None) -
     while time.monotonic() < deadline:
         if predicate():
             return
+        if live and live.app.poll() is not None:
+            pytest.fail(
+                f"insight-stream run exited ({live.app.returncode}) while waiting for {what}\n"
+                + live.log_tail(),
+                pytrace=False,
+            )
         time.sleep(0.5)
     tail = live.log_tail() if live else ""
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}", pytrace=False)
@@ -113,6 +120,7 @@ def live(tansu_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     metrics_port, prom_port = free_port(), free_port()
     env = {
         **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "INSIGHT_BOOTSTRAP_SERVERS": tansu_broker,
         "INSIGHT_GROUP_ID": f"live-{run}",
         "INSIGHT_CLICKSTREAM_TOPIC": f"live-{run}.clickstream",
@@ -133,7 +141,9 @@ def live(tansu_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     procs = [app]
     try:
         _wait(lambda: _http_status(f"{stack.metrics_url}/metrics") == 200, 60, "/metrics", stack)
-        produce = [*CLI, "produce", "--users", "400", "--days", "60", "--malformed-rate", "0.02"]
+        # ~25k events over ~17 s: several scrapes see the counters move; >400 users for segments.
+        produce = [*CLI, "produce", "--users", "1000", "--days", "21", "--malformed-rate", "0.02"]
+        produce += ["--rate", "1500"]
         procs.append(_spawn(produce, env, tmp / "produce.log"))
         config = tmp / "prometheus.yml"
         config.write_text(
@@ -182,9 +192,9 @@ def test_every_dashboard_expression_returns_data(live: Live) -> None:
         if pending:
             time.sleep(1)
     elapsed = time.monotonic() - started
-    print(f"all {len(last)} dashboard expressions returned data after {elapsed:.1f}s")
     missing = "\n".join(f"  {where}: {pending[where]}  -> {last.get(where)}" for where in pending)
     assert not pending, f"no data after {elapsed:.0f}s:\n{missing}\n{live.log_tail()}"
+    print(f"all {len(last)} dashboard expressions returned data after {elapsed:.1f}s")
 
 
 def test_dashboard_shows_traffic_and_dead_letters(live: Live) -> None:
@@ -204,7 +214,11 @@ def test_dashboard_shows_traffic_and_dead_letters(live: Live) -> None:
             last[name] = live.query(expr)["result"]
         return all(last.values())
 
-    _wait(all_true, FIRST_DATA_TIMEOUT_S, f"non-zero traffic ({last})", live)
+    deadline = time.monotonic() + FIRST_DATA_TIMEOUT_S
+    while not all_true() and time.monotonic() < deadline:
+        time.sleep(1)
+    missing = sorted(name for name, result in last.items() if not result)
+    assert not missing, f"still zero: {missing}\n{live.log_tail()}"
 
 
 def test_metrics_pass_promtool(live: Live) -> None:
@@ -229,21 +243,35 @@ def test_health_endpoints_and_container_probe(live: Live) -> None:
     assert subprocess.run(probe, env=env, timeout=10, check=False).returncode == 0
 
 
-def test_alert_rules_load_and_evaluate(live: Live) -> None:
-    def evaluated() -> bool:
-        with urllib.request.urlopen(f"{live.prom_url}/api/v1/rules", timeout=5) as resp:
-            groups = json.load(resp)["data"]["groups"]
-        rules = [r for g in groups for r in g["rules"]]
-        return bool(rules) and all(r.get("lastEvaluation", "").startswith("20") for r in rules)
-
-    _wait(evaluated, 30, "rule evaluation", live)
+def _rules(live: Live) -> list[dict[str, Any]]:
     with urllib.request.urlopen(f"{live.prom_url}/api/v1/rules", timeout=5) as resp:
-        groups = json.load(resp)["data"]["groups"]
-    rules = [r for g in groups for r in g["rules"]]
+        return [r for g in json.load(resp)["data"]["groups"] for r in g["rules"]]
+
+
+def test_alert_rules_load_and_evaluate(live: Live) -> None:
+    _wait(lambda: live.query(f'up{{job="{APP_SERVICE}"}} == 1')["result"], 30, "up == 1", live)
+    scraped = time.time()
+
+    def evaluated_since_scrape() -> bool:
+        rules = _rules(live)
+        return bool(rules) and all(_epoch(r.get("lastEvaluation")) > scraped for r in rules)
+
+    _wait(evaluated_since_scrape, 30, "rule evaluation", live)
+    rules = _rules(live)
     assert len(rules) == sum(f.read_text().count("- alert:") for f in PROM_RULES)
     bad = [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"]
     assert not bad, bad
-    # A healthy, scraped instance: the down/absent alerts must not even be pending.
+    # A healthy, scraped instance: the down/absent/stalled alerts are not even pending.
     active = {r["name"] for r in rules if r["state"] != "inactive"}
     assert not active & {"InsightStreamDown", "InsightStreamAbsent", "InsightStreamStalled"}
-    assert live.query(f'up{{job="{APP_SERVICE}"}} == 1')["result"]
+
+
+def _epoch(rfc3339: str | None) -> float:
+    """Prometheus' RFC 3339 timestamps (nanoseconds, Z) as epoch seconds; 0 when unset."""
+    if not rfc3339 or rfc3339.startswith("0001"):
+        return 0.0
+    from datetime import datetime
+
+    head, _, frac = rfc3339.rstrip("Z").partition(".")
+    stamp = datetime.fromisoformat(head + "+00:00").timestamp()
+    return stamp + float(f"0.{frac[:6] or 0}")

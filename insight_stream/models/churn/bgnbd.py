@@ -24,6 +24,7 @@ Params = tuple[float, float, float, float]
 """(r, alpha, a, b)."""
 
 _MAX_EXP = 700.0
+_NEUTRAL: Params = (1.0, 1.0, 1.0, 1.0)
 
 
 def p_alive(params: Params, x: float, t_x: float, T: float) -> float:
@@ -128,8 +129,10 @@ def fit(
 ) -> Params:
     """Maximum-likelihood (r, alpha, a, b) over customers' (x, t_x, T).
 
-    Optimises the log-params (so they stay positive) with Nelder-Mead, which is
-    robust on this flat, 4-dimensional surface, then polishes with L-BFGS-B.
+    Optimises the log-params (so they stay positive) with L-BFGS-B from ``start``
+    (the current params when refitting) and from a neutral point, keeping the better
+    optimum: a warm start alone can stay in a degenerate corner (a -> 0, b -> inf)
+    that early, drop-out-free data favoured. Falls back to Nelder-Mead.
     Raises ``ValueError`` if the optimum is not finite.
 
     >>> rng = np.random.default_rng(7)
@@ -143,10 +146,18 @@ def fit(
         value = -log_likelihood(np.exp(theta), x, t_x, T, weights)
         return value if math.isfinite(value) else 1e300
 
-    theta0 = np.log(np.asarray(start, dtype=float))
     simplex = {"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-9}
-    res = minimize(loss, theta0, method="Nelder-Mead", options=simplex)
-    res = minimize(loss, res.x, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4)
+    bounds = [(-12.0, 12.0)] * 4
+    best = None
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for begin in dict.fromkeys((tuple(start), _NEUTRAL)):
+            res = minimize(loss, np.log(begin), method="L-BFGS-B", bounds=bounds)
+            if res.success and (best is None or res.fun < best.fun):
+                best = res
+        if best is None:  # no quasi-Newton run converged: the simplex does not get stuck
+            res = minimize(loss, np.log(start), method="Nelder-Mead", options=simplex)
+            best = minimize(loss, res.x, method="L-BFGS-B", bounds=bounds)
+    res = best
     theta = res.x
     if not np.all(np.isfinite(theta)) or loss(theta) >= 1e300:
         raise ValueError("BG/NBD fit did not converge to a finite optimum")

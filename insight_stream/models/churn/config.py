@@ -54,14 +54,14 @@ class ChurnConfig:
     refit_every_days: float = 7.0
     min_users_for_fit: int = 200
     prior: tuple[float, float, float, float] = CDNOW_PARAMS
-    label_horizon_days: int = 91
+    label_horizon_days: int = 56
     order_half_life_days: float = 60.0
     click_half_life_days: float = 30.0
     min_label_examples: int = 500
     max_label_examples: int = 50_000
     l2: float = 1.0
-    alert_threshold: float = 0.8
-    reset_threshold: float = 0.6
+    alert_threshold: float = 0.95
+    reset_threshold: float = 0.8
     cooldown_days: float = 30.0
     min_value: float = 100.0
     timer_horizons_days: tuple[int, ...] = (7, 14, 30, 60, 90, 180, 365)

@@ -237,14 +237,16 @@ class ChurnModel:
         as_of = start - 1  # scores at the end of the previous day, like an end-of-day cut
         for u in users:
             if u.snap_epoch == epoch:
-                snap, churned = u.snap, u.last_day < start
+                # Active in the epoch: churned only if none of it was an order... no: the
+                # label is activity. Any event in the epoch means the customer was alive.
+                snap, churned = u.snap, False
             elif u.snap_epoch == epoch + 1 and u.snap is not None and u.snap[9] // DAY_MS < start:
                 snap, churned = u.snap, True  # silent all epoch; its next snapshot still holds
             elif u.snap_epoch < epoch:
                 snap, churned = u.snapshot(), True
             else:
                 continue  # the start-of-epoch state was overwritten: skip, never guess
-            if snap is not None and 0 <= snap[0] < start:
+            if snap is not None and 0 <= snap[9] // DAY_MS < start:
                 self.examples.append((snap, as_of, int(churned)))
 
     def _fit_blend(self) -> None:

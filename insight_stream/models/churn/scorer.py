@@ -14,59 +14,56 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.optimize import minimize
 
-from insight_stream.models.churn.bgnbd import Params, expected_purchases
+from insight_stream.models.churn.bgnbd import Params, p_alive
 from insight_stream.models.churn.config import ChurnConfig
 from insight_stream.models.churn.state import Snapshot
 
 FEATURES: tuple[str, ...] = (
-    "log_expected_orders",  # BG/NBD E[orders in the next H], log(. + 0.01)
-    "log_decayed_orders",  # recency-weighted count of purchase days
-    "one_time_buyer",  # x == 0 (BG/NBD's blind spot)
-    "log_silence_vs_gap",  # log1p(days since last order / usual gap), repeat buyers
-    "log_value",  # log1p(net spend)
+    "log_days_since_order",  # log1p(days since the last purchase)
+    "log_repeat_days",  # log1p(x): repeat purchase days
+    "one_time_buyer",  # x == 0 (BG/NBD's blind spot: it calls them surely alive)
+    "log_bgnbd_dead",  # log(1 - P(alive) + 0.001)
     "never_ordered",
     "log_browse_silence",  # log1p(days since last click / usual click gap)
     "log_decayed_browsing",  # recency-weighted count of click days
     "never_browsed",
 )
-_GROUPS: dict[str, tuple[int, ...]] = {"orders": (0, 1, 3), "one_time": (2,), "browsing": (6, 7)}
+_GROUPS: dict[str, tuple[int, ...]] = {"orders": (0, 1, 3), "one_time": (2,), "browsing": (5, 6)}
 
-# Hand-set before the first learned fit: fewer expected/recent orders, longer silences
-# relative to the usual gap and stopped browsing all raise risk. Bias first.
-DEFAULT_WEIGHTS: tuple[float, ...] = (0.6, -0.8, -0.8, 0.4, 0.5, 0.0, 1.0, 0.6, -0.5, 0.0)
-DEFAULT_CENTER: tuple[float, ...] = (-1.5, 0.5, 0.5, 0.5, 3.5, 0.0, 0.5, 0.5, 0.0)
+# Hand-set before the first learned fit: long silences, few repeats, low P(alive) and
+# stopped browsing raise risk. Bias first.
+DEFAULT_WEIGHTS: tuple[float, ...] = (-2.0, 0.2, -0.3, 1.0, 0.3, 0.3, 3.0, -0.3, 0.0)
+DEFAULT_CENTER: tuple[float, ...] = (2.5, 0.5, 0.5, -1.0, 0.0, 1.0, 0.5, 0.0)
 
 
 def features(s: Snapshot, now_day: int, params: Params, config: ChurnConfig) -> list[float]:
     """Feature vector of a state snapshot ``s`` seen at day ``now_day``.
 
+    Only signals whose meaning does not drift with the customer's age: the blend
+    is learned on younger snapshots than it scores (labels take H days to mature),
+    and an age-dependent BG/NBD expectation ranked worse in that setting on CDNOW.
+
     >>> from insight_stream.models.churn.state import ChurnUser
     >>> u = ChurnUser()
-    >>> u.first_day, u.last_day, u.x, u.order_decay, u.value = 100, 130, 3, 2.5, 80.0
+    >>> u.first_day, u.last_day, u.x, u.value = 100, 130, 3, 80.0
     >>> f = features(u.snapshot(), 190, (0.243, 4.414, 0.793, 2.426), ChurnConfig())
-    >>> dict(zip(FEATURES, (round(v, 2) for v in f)))["log_silence_vs_gap"]
-    1.95
+    >>> [round(v, 2) for v in f]
+    [4.11, 1.39, 0.0, -0.47, 0.0, 0.0, 0.0, 1.0]
     """
-    first, last, x, order_decay, value, click_first, click_last, click_days, click_decay, _ = s
+    first, last, x, _, _, click_first, click_last, click_days, click_decay, _ = s
     if first >= 0:
         unit = config.time_unit_days
-        t_x, age = (last - first) / unit, (now_day - first) / unit
-        expected = expected_purchases(params, config.label_horizon_days / unit, x, t_x, age)
-        silence = max(now_day - last, 0)
-        decayed = order_decay * 0.5 ** (silence / config.order_half_life_days)
-        gap_ratio = math.log1p(silence * x / (last - first)) if x > 0 and last > first else 0.0
+        alive = p_alive(params, x, (last - first) / unit, max(now_day - first, 0) / unit)
         order_part = [
-            math.log(expected + 0.01),
-            math.log1p(decayed),
+            math.log1p(max(now_day - last, 0)),
+            math.log1p(x),
             1.0 if x == 0 else 0.0,
-            gap_ratio,
-            math.log1p(max(value, 0.0)),
+            math.log(1.0 - alive + 0.001),
             0.0,
         ]
     else:
-        order_part = [math.log(0.01), 0.0, 0.0, 0.0, 0.0, 1.0]
+        order_part = [0.0, 0.0, 0.0, math.log(0.001), 1.0]
     if click_last >= 0:
         quiet = max(now_day - click_last, 0)
         usual = (click_last - click_first) / (click_days - 1) if click_days > 1 else 7.0
@@ -130,13 +127,15 @@ class LogisticBlend:
         Z = np.c_[np.ones(len(F)), (F - mean) / scale]
         penalty = np.r_[0.0, np.full(F.shape[1], l2)]
 
-        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-            z = Z @ w
-            p = 0.5 * (1.0 + np.tanh(0.5 * z))
-            value = np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * np.dot(penalty * w, w)
-            return float(value), Z.T @ (p - y) + penalty * w
-
-        w = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B").x
+        w = np.zeros(Z.shape[1])
+        for _ in range(100):  # Newton-Raphson (IRLS): a handful of steps, deterministic
+            p = 0.5 * (1.0 + np.tanh(0.5 * (Z @ w)))
+            grad = Z.T @ (p - y) + penalty * w
+            hess = (Z * (p * (1.0 - p))[:, None]).T @ Z + np.diag(penalty + 1e-9)
+            step = np.linalg.solve(hess, grad)
+            w -= step
+            if np.max(np.abs(step)) < 1e-8:
+                break
         raw = w[1:] / scale
         bias = w[0] - float(np.dot(raw, mean))
         self.weights = (float(bias), *(float(v) for v in raw))

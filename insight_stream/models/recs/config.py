@@ -11,15 +11,17 @@ SIMILARITIES: tuple[str, ...] = ("cosine", "jaccard", "lift")
 
 @dataclass(frozen=True)
 class RecsConfig:
-    """Recommendation settings; the defaults suit a general shop with repeat buyers.
+    """Recommendation settings; the defaults suit a general shop (just-bought items
+    hidden for a week, complements first); :meth:`grocery` suits replenishment shops.
 
     Parameters
     ----------
     half_life_days
         Event-time half-life of item co-occurrences and popularity: old baskets fade.
     session_weight
-        Weight of a co-view in one session (and of basket x recent-item pairs) relative
-        to a co-purchase (1.0); must be below 1 because buying together says more.
+        Weight of a co-view in one session (and of an item viewed in the session x the
+        order it led to) relative to a co-purchase (1.0); below 1 because buying
+        together says more.
     max_neighbours
         Length of the similarity-sorted neighbour list used for scoring, per item.
     max_candidates
@@ -70,7 +72,7 @@ class RecsConfig:
     half_life_days: float = 60.0
     session_weight: float = 0.2
     max_neighbours: int = 20
-    max_candidates: int = 100
+    max_candidates: int = 50
     similarity: Similarity = "cosine"
     shrinkage: float = 1.0
     recent_items: int = 10
@@ -80,9 +82,9 @@ class RecsConfig:
     session_gap_minutes: float = 30.0
     max_basket: int = 40
     max_user_items: int = 32
-    repeat_half_life_days: float = 90.0
+    repeat_half_life_days: float = 30.0
     repeat_weight: float = 1.0
-    exclude_bought_days: float = 0.0
+    exclude_bought_days: float = 7.0
     popular_per_segment: int = 50
     popular_weight: float = 0.05
 
@@ -116,6 +118,22 @@ class RecsConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"recs.{message}")
+
+    @classmethod
+    def grocery(cls, **changes: object) -> RecsConfig:
+        """Preset for shops where people rebuy the same things (tuned on Instacart).
+
+        The user's own decayed purchase share dominates (``repeat_weight=100``), the
+        co-occurrence and popularity terms only break ties and fill short lists, and
+        nothing is excluded for having just been bought.
+
+        >>> preset = RecsConfig.grocery(max_user_items=48)
+        >>> preset.exclude_bought_days, preset.max_user_items
+        (0.0, 48)
+        """
+        settings: dict[str, object] = {"repeat_weight": 100.0, "exclude_bought_days": 0.0}
+        settings.update(changes)
+        return cls(**settings)  # type: ignore[arg-type]
 
     def with_changes(self, **changes: object) -> RecsConfig:
         """A copy with some settings changed (validated again).

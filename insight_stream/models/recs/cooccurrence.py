@@ -10,21 +10,32 @@ floor (the largest evicted count), so a frequent partner cannot be evicted again
 again by a crowd of one-off ones; similarities cap a pair count at the smaller item
 count, which bounds what that overestimate can do to a rare item. Because new
 increments are inflated, a pair that is frequent *now* also overtakes stale ones.
-Counts that decayed below ``FORGET`` are dropped when the clock is rebased.
-Sorted neighbour lists are built lazily when someone asks, and reused until the
-item gained ~10 % new mass.
+
+Each item's similarity-sorted neighbour list is rebuilt on *write*, when the item's
+own mass has grown by 25 % since the last build (50 % through views; with
+inflation that is every ~0.2 x tau for a steadily bought item, whatever its rate). Reads never change
+state, so outputs depend on the input events only, not on when someone asked, and
+a restored checkpoint continues exactly like an uninterrupted run. Counts that
+decayed below ``FORGET`` are dropped when the clock is rebased.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import sys
+from array import array
 
 from insight_stream.models.recs.config import SIMILARITIES
 
 _intern = sys.intern
-_REFRESH = 1.1  # rebuild a cached neighbour list once its item's mass grew by 10 %
+REFRESH = 1.25  # rebuild an item's neighbour list once its mass grew by 25 % (orders)
+REFRESH_VIEWS = 1.5  # ... or by 50 % when the growth comes from views
 FORGET = 1e-9  # after a rebase a fresh increment weighs 1: this is ~30 half-lives old
+
+Neighbours = tuple[tuple[str, ...], array]
+"""(partner ids, float32 similarities), best first: ~12 bytes per entry."""
+_EMPTY: Neighbours = ((), array("f"))
 
 
 class CoOccurrence:
@@ -33,7 +44,7 @@ class CoOccurrence:
     Parameters
     ----------
     max_neighbours
-        Length of the sorted neighbour list returned by :meth:`neighbours`.
+        Length of the sorted neighbour list kept per item.
     max_candidates
         Pair counters kept per item (bounded memory).
     similarity
@@ -44,16 +55,17 @@ class CoOccurrence:
     >>> co = CoOccurrence(max_neighbours=5, max_candidates=10)
     >>> for basket in (["milk", "bread"], ["milk", "bread"], ["milk", "jam"]):
     ...     co.add_basket(basket, 1.0, len(basket))
-    >>> [(item, round(s, 2)) for item, s in co.neighbours("milk", 1.0)]
+    >>> [(item, round(s, 2)) for item, s in co.neighbours("milk")]
     [('bread', 0.54), ('jam', 0.29)]
     >>> co.n_items, co.coverage()
     (3, 1.0)
     """
 
     __slots__ = (
-        "_cache",
+        "built",
         "counts",
         "floors",
+        "lists",
         "max_candidates",
         "max_neighbours",
         "pairs",
@@ -65,7 +77,7 @@ class CoOccurrence:
     def __init__(
         self,
         max_neighbours: int = 20,
-        max_candidates: int = 100,
+        max_candidates: int = 50,
         similarity: str = "cosine",
         shrinkage: float = 1.0,
     ) -> None:
@@ -79,34 +91,80 @@ class CoOccurrence:
         self.pairs: dict[str, dict[str, float]] = {}  # item -> {partner: decayed co-count}
         self.floors: dict[str, float] = {}  # item -> largest count evicted from its list
         self.total = 0.0  # decayed number of occurrences of all items (for lift)
-        self._cache: dict[str, tuple[float, list[tuple[str, float]]]] = {}
+        self.lists: dict[str, Neighbours] = {}  # item -> sorted neighbours (materialised)
+        self.built: dict[str, float] = {}  # item -> its mass when its list was built
 
     @property
     def n_items(self) -> int:
         """Number of items ever seen."""
         return len(self.counts)
 
-    def add_item(self, item: str, w: float) -> None:
-        """Count one occurrence of ``item`` with (inflated) weight ``w``."""
+    # -- writes ----------------------------------------------------------------------
+
+    def add_basket(self, items: list[str], g: float, max_basket: int) -> None:
+        """Count a basket (weight ``g``, the inflation weight now): each item once and
+        each pair among the first ``max_basket`` items; then refresh stale lists.
+
+        ``items`` must be distinct (the hot loop is :meth:`_bump` inlined, ~2x faster).
+        """
+        counts, pairs, floors = self.counts, self.pairs, self.floors
+        for item in items:
+            counts[item] = counts.get(item, 0.0) + g
+        self.total += g * len(items)
+        paired = items[:max_basket]
+        cap = self.max_candidates
+        for i, a in enumerate(paired):
+            row = pairs.get(a)
+            if row is None:
+                row = pairs[a] = {}
+            floor = floors.get(a, 0.0)
+            for j, b in enumerate(paired):
+                if j == i:
+                    continue
+                c = row.get(b)
+                if c is not None:
+                    row[b] = c + g
+                    continue
+                row[b] = floor + g
+                if len(row) > cap:
+                    self._prune(a, row)
+                    row, floor = pairs[a], floors[a]
+        built = self.built
+        for item in items:
+            if counts[item] > built.get(item, 0.0) * REFRESH:
+                self._build(item, g)
+
+    def add_session_item(self, item: str, partners: list[str], w: float, g: float) -> None:
+        """Count a viewed item with weight ``w`` and pair it with earlier session items.
+
+        Views are many and each says little, so the item's list is rebuilt from this
+        path only once its mass grew by half (``REFRESH_VIEWS``), not by a quarter.
+        """
         counts = self.counts
-        counts[item] = counts.get(item, 0.0) + w
+        mass = counts[item] = counts.get(item, 0.0) + w
         self.total += w
+        if partners:
+            pairs, cap = self.pairs, self.max_candidates
+            row = pairs.get(item)
+            if row is None:
+                row = pairs[item] = {}
+            for other in partners:
+                c = row.get(other)
+                if c is not None:
+                    row[other] = c + w
+                else:
+                    row[other] = self.floors.get(item, 0.0) + w
+                    if len(row) > cap:
+                        self._prune(item, row)
+                        row = pairs[item]
+                self._bump(other, item, w)
+        if mass > self.built.get(item, 0.0) * REFRESH_VIEWS:
+            self._build(item, g)
 
     def add_pair(self, a: str, b: str, w: float) -> None:
         """Add ``w`` to the co-occurrence of ``a`` and ``b`` (both directions)."""
         self._bump(a, b, w)
         self._bump(b, a, w)
-
-    def add_basket(self, items: list[str], w: float, max_basket: int) -> None:
-        """Count each item once and each pair among the first ``max_basket`` items."""
-        for item in items:
-            self.add_item(item, w)
-        paired = items[:max_basket]
-        bump = self._bump
-        for i, a in enumerate(paired):
-            for b in paired[i + 1 :]:
-                bump(a, b, w)
-                bump(b, a, w)
 
     def _bump(self, a: str, b: str, w: float) -> None:
         row = self.pairs.get(a)
@@ -122,50 +180,59 @@ class CoOccurrence:
             self._prune(a, row)
 
     def _prune(self, item: str, row: dict[str, float]) -> None:
-        ranked = sorted(row.items(), key=heaviest_first)
+        ranked = sorted([(-c, other) for other, c in row.items()])  # native tuple sort: fast
         n_keep = self.max_candidates // 2
-        self.pairs[item] = dict(ranked[:n_keep])
-        self.floors[item] = max(self.floors.get(item, 0.0), ranked[n_keep][1])
+        self.pairs[item] = {other: -neg for neg, other in ranked[:n_keep]}
+        self.floors[item] = max(self.floors.get(item, 0.0), -ranked[n_keep][0])
 
-    def neighbours(self, item: str, g_now: float) -> list[tuple[str, float]]:
-        """Most similar items to ``item``, best first (ties by id); cached.
-
-        ``g_now`` is the inflation weight at the current time, to turn stored counts
-        into real ones for the shrinkage term.
-        """
+    def _build(self, item: str, g: float) -> None:
+        """Materialise ``item``'s sorted neighbour list (``g``: inflation weight now, to
+        turn stored counts into real ones for the shrinkage term)."""
         mass = self.counts.get(item, 0.0)
-        hit = self._cache.get(item)
-        if hit is not None and mass <= hit[0] * _REFRESH:
-            return hit[1]
+        self.built[item] = mass
         row = self.pairs.get(item)
         if not row or mass <= 0.0:
-            return []
-        counts = self.counts
-        shrink = self.shrinkage * g_now
+            self.lists.pop(item, None)
+            return
+        counts_get = self.counts.get
+        shrink = self.shrinkage * g
         kind = self.similarity
-        scored: list[tuple[str, float]] = []
+        root = math.sqrt(mass)
+        sqrt = math.sqrt
+        total = self.total
+        scored: list[tuple[float, str]] = []
+        append = scored.append
         for other, c in row.items():
-            n_other = counts.get(other, 0.0)
+            n_other = counts_get(other, 0.0)
             if n_other <= 0.0 or c <= 0.0:
                 continue
-            if c > n_other:  # only possible through a floor overestimate or basket x seed pairs
+            if c > n_other:  # only possible through a floor overestimate or view x order pairs
                 c = n_other
             if c > mass:
                 c = mass
             if kind == "cosine":
-                sim = c / (math.sqrt(mass) * math.sqrt(n_other))
+                sim = c / (root * sqrt(n_other))
             elif kind == "jaccard":
                 sim = c / max(mass + n_other - c, c)
             else:
-                sim = max(0.0, 1.0 - mass * n_other / (c * self.total)) if self.total > 0 else 0.0
+                sim = 1.0 - mass * n_other / (c * total)
             if shrink > 0.0:
                 sim *= c / (c + shrink)
             if sim > 0.0:
-                scored.append((other, sim))
-        scored.sort(key=heaviest_first)
-        result = scored[: self.max_neighbours]
-        self._cache[item] = (mass, result)
-        return result
+                append((-sim, other))
+        top = heapq.nsmallest(self.max_neighbours, scored)
+        self.lists[item] = (tuple(o for _, o in top), array("f", [-neg for neg, _ in top]))
+
+    # -- reads -----------------------------------------------------------------------
+
+    def neighbours(self, item: str) -> list[tuple[str, float]]:
+        """The item's most similar items, best first (ties by id), as last built."""
+        ids, sims = self.lists.get(item, _EMPTY)
+        return list(zip(ids, sims, strict=True))
+
+    def neighbour_arrays(self, item: str) -> Neighbours:
+        """Same as :meth:`neighbours` without building tuples (the scoring hot path)."""
+        return self.lists.get(item, _EMPTY)
 
     def coverage(self) -> float:
         """Share of known items that appear as a candidate neighbour of some other item."""
@@ -175,6 +242,8 @@ class CoOccurrence:
         for row in self.pairs.values():
             seen.update(row)
         return len(seen) / len(self.counts)
+
+    # -- maintenance -----------------------------------------------------------------
 
     def scale(self, factor: float) -> None:
         """Multiply every stored count by ``factor`` (after an inflation rebase) and forget
@@ -189,12 +258,9 @@ class CoOccurrence:
                     pairs[item] = kept
         self.pairs = pairs
         self.floors = {i: f * factor for i, f in self.floors.items() if i in pairs}
+        self.built = {i: m * factor for i, m in self.built.items() if i in counts}
+        self.lists = {i: nb for i, nb in self.lists.items() if i in counts}
         self.total *= factor
-        self._cache.clear()
-
-    def forget_cache(self) -> None:
-        """Drop cached neighbour lists (they are rebuilt on demand)."""
-        self._cache.clear()
 
     def __getstate__(self) -> dict[str, object]:
         return {
@@ -203,6 +269,8 @@ class CoOccurrence:
             "pairs": self.pairs,
             "floors": self.floors,
             "total": self.total,
+            "lists": {i: (ids, sims.tobytes()) for i, (ids, sims) in self.lists.items()},
+            "built": self.built,
         }
 
     def __setstate__(self, state: dict[str, object]) -> None:
@@ -217,9 +285,20 @@ class CoOccurrence:
         }
         self.floors = {_intern(k): v for k, v in state["floors"].items()}  # type: ignore[attr-defined]
         self.total = state["total"]  # type: ignore[assignment]
-        self._cache = {}
+        self.built = {_intern(k): v for k, v in state["built"].items()}  # type: ignore[attr-defined]
+        self.lists = {}
+        for item, (ids, raw) in state["lists"].items():  # type: ignore[attr-defined]
+            sims = array("f")
+            sims.frombytes(raw)
+            self.lists[_intern(item)] = (tuple(_intern(o) for o in ids), sims)
 
 
-def heaviest_first(entry: tuple[str, float]) -> tuple[float, str]:
-    """Sort key: largest weight first, ties by item id (deterministic output order)."""
-    return -entry[1], entry[0]
+def heaviest(weights: dict[str, float], n: int) -> list[tuple[str, float]]:
+    """The ``n`` largest weights, largest first, ties by item id (deterministic order).
+
+    >>> heaviest({"b": 1.0, "a": 1.0, "c": 3.0}, 2)
+    [('c', 3.0), ('a', 1.0)]
+    """
+    flipped = [(-w, item) for item, w in weights.items()]  # native tuple order: no key calls
+    top = heapq.nsmallest(n, flipped) if n < len(flipped) // 4 else sorted(flipped)[:n]
+    return [(item, -neg) for neg, item in top]

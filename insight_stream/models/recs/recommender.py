@@ -19,13 +19,12 @@ original order time, and the co-purchase still says the items go together.
 
 from __future__ import annotations
 
-import heapq
 import math
 import sys
 
 from insight_stream.events.inputs import ClickEvent, OrderEvent
 from insight_stream.models.recs.config import RecsConfig
-from insight_stream.models.recs.cooccurrence import CoOccurrence, heaviest_first
+from insight_stream.models.recs.cooccurrence import CoOccurrence, heaviest
 from insight_stream.models.recs.decay import DAY_MS, Inflation
 from insight_stream.models.recs.popular import Popularity
 from insight_stream.models.recs.user import BOUGHT, CART, VIEW, RecsUser
@@ -33,7 +32,6 @@ from insight_stream.models.recs.user import BOUGHT, CART, VIEW, RecsUser
 _intern = sys.intern
 _CLICK_KINDS = {"product_view": VIEW, "add_to_cart": CART, "wishlist": CART}
 _REPEAT, _POP_SEGMENT, _POP_GLOBAL = -1, -2, -3
-_MAX_EXP = 700.0  # exp() overflows float64 just above 709
 
 Recommendation = tuple[str, float, str, str | None]
 """(item_id, score, reason, because_of)."""
@@ -117,12 +115,9 @@ class Recommender:
         partners = u.touch(item, event.ts, kind, event.session_id, self._gap_ms, cfg.recent_items)
         if partners is None or cfg.session_weight <= 0.0:
             return
-        w = cfg.session_weight * self._weight(event.ts)
-        cooc = self.cooc
-        cooc.add_item(item, w)
-        if partners and cfg.session_pairs:
-            for other in partners[-cfg.session_pairs :]:
-                cooc.add_pair(item, other, w)
+        g = self._weight(event.ts)
+        pairs = partners[-cfg.session_pairs :] if cfg.session_pairs else []
+        self.cooc.add_session_item(item, pairs, cfg.session_weight * g, g)
 
     def on_order(self, u: RecsUser, event: OrderEvent, segment_id: int | None = None) -> None:
         """Placed orders teach co-occurrence, popularity and the user's purchases;
@@ -138,16 +133,16 @@ class Recommender:
         g = self._weight(event.ts)
         cooc = self.cooc
         cooc.add_basket(items, g, cfg.max_basket)
-        popular = self.popular
-        for item in items:
-            popular.add(item, g, segment_id)
-        if cfg.session_weight > 0.0 and cfg.session_pairs and u.recent:
+        self.popular.add(items, g, segment_id)
+        n = min(u.session_n, cfg.session_pairs)
+        if n and cfg.session_weight > 0.0 and event.ts - (u.recent_meta[-1] >> 2) <= self._gap_ms:
+            # Items viewed in the session that led to this order ("viewed X, bought Y").
             basket = dict.fromkeys(items)
-            seeds = [s for s in u.recent[-cfg.session_pairs :] if s not in basket]
             w = cfg.session_weight * g
-            for seed in seeds:
-                for item in items[: cfg.max_basket]:
-                    cooc.add_pair(seed, item, w)
+            for seed in u.recent[-n:]:
+                if seed not in basket:
+                    for item in items[: cfg.max_basket]:
+                        cooc.add_pair(seed, item, w)
         u.buy(items, event.ts, self._user_inv_tau, cfg.max_user_items, cfg.recent_items)
 
     # -- scoring ---------------------------------------------------------------------
@@ -174,17 +169,17 @@ class Recommender:
                     source[item] = _REPEAT
         recent, meta = u.recent, u.recent_meta
         if recent:
-            t0 = self.clock.t0
-            x = 0.0 if t0 is None else (now_ms - t0) * self.clock.inv_tau
-            g_now = math.exp(min(x, _MAX_EXP))
-            seed_weights, inv_tau, cooc = cfg.seed_weights, self._recent_inv_tau, self.cooc
+            seed_weights, inv_tau, lists = cfg.seed_weights, self._recent_inv_tau, self.cooc.lists
             for idx in range(len(recent) - 1, -1, -1):
                 m = meta[idx]
                 age = now_ms - (m >> 2)
                 w = seed_weights[m & 3] * (math.exp(-age * inv_tau) if age > 0 else 1.0)
                 if w <= 0.0:
                     continue
-                for other, sim in cooc.neighbours(recent[idx], g_now):
+                entry = lists.get(recent[idx])
+                if entry is None:
+                    continue
+                for other, sim in zip(*entry, strict=True):
                     s = w * sim
                     scores[other] = scores.get(other, 0.0) + s
                     if s > best.get(other, 0.0):
@@ -192,7 +187,7 @@ class Recommender:
                         source[other] = idx
         if cfg.popular_weight > 0.0:
             lists = [(None, cfg.popular_weight, _POP_GLOBAL)]
-            if segment_id is not None and self.popular.counts.get(segment_id):
+            if segment_id is not None and self.popular.tops.get(segment_id):
                 lists = [
                     (segment_id, cfg.popular_weight, _POP_SEGMENT),
                     (None, 0.5 * cfg.popular_weight, _POP_GLOBAL),
@@ -205,31 +200,32 @@ class Recommender:
                         best[item] = s
                         source[item] = src
         if self._exclude_ms > 0.0:
-            cutoff = now_ms - self._exclude_ms
-            for item, t in zip(u.bought, u.last, strict=True):
-                if t > cutoff:
+            cutoff = (now_ms - self._exclude_ms) // 60_000
+            for item, minute in zip(u.bought, u.last, strict=True):
+                if minute > cutoff:
                     scores.pop(item, None)
-        top = heapq.nsmallest(k, scores.items(), key=heaviest_first)
-        return [(item, score, *self._reason(u, source[item], now_ms)) for item, score in top]
+        top = heaviest(scores, k)
+        return [(item, score, *self._reason(u, item, source[item], now_ms)) for item, score in top]
 
-    def _reason(self, u: RecsUser, src: int, now_ms: int) -> tuple[str, str | None]:
+    def _reason(self, u: RecsUser, item: str, src: int, now_ms: int) -> tuple[str, str | None]:
         if src >= 0:
             seed = u.recent[src]
             verb = "bought" if u.recent_meta[src] & 3 == BOUGHT else "viewed"
             return f"{verb} with {seed}", seed
         if src == _REPEAT:
-            return "you buy this often", None
+            count = u.counts[u.bought.index(item)] * math.exp(
+                -max(0, now_ms - (u.base or now_ms)) * self._user_inv_tau
+            )
+            return ("you buy this often" if count >= 1.5 else "you bought this before"), None
         if src == _POP_SEGMENT:
             return "popular in your segment", None
         return "popular now", None
 
     # -- introspection ---------------------------------------------------------------
 
-    def similar_items(self, item: str, now_ms: int, k: int = 10) -> list[tuple[str, float]]:
+    def similar_items(self, item: str, k: int = 10) -> list[tuple[str, float]]:
         """The item's most similar items (popularity-corrected), best first."""
-        t0 = self.clock.t0
-        x = 0.0 if t0 is None else (now_ms - t0) * self.clock.inv_tau
-        return self.cooc.neighbours(item, math.exp(min(x, _MAX_EXP)))[:k]
+        return self.cooc.neighbours(item)[:k]
 
     @property
     def n_items(self) -> int:

@@ -1,8 +1,9 @@
 """Per-user recommendation state: recent items (the seeds) and decayed purchase counts.
 
 Bounded and compact, because there is one per customer and it is checkpointed
-per user: parallel lists/arrays instead of dicts of objects (~1 KB with the
-default 10 recent and 32 purchased items; see ``nbytes``). Purchase counts decay
+per user: parallel lists/arrays instead of dicts of objects, float32 counts and
+minute-resolution purchase times (~1 KB with the default 10 recent and 32
+purchased items; see ``nbytes``). Purchase counts decay
 in event time with the inflation trick anchored on the user's own ``base`` time,
 so an order costs O(lines x items) list scans and no rescaling of the rest.
 """
@@ -32,7 +33,8 @@ class RecsUser:
         Current session id, and how many trailing ``recent`` items belong to it.
     bought, counts, last
         Distinct purchased items, their decayed purchase counts (inflated from
-        ``base``) and the event time of their last purchase.
+        ``base``, float32) and the event time of their last purchase in minutes
+        (int32: epoch minutes fit until the year 6000; 0 = not held against the user).
     orders
         Decayed number of orders (same units as ``counts``): counts / orders is the
         share of the user's orders that contained the item.
@@ -66,8 +68,8 @@ class RecsUser:
         self.session: str | None = None
         self.session_n = 0
         self.bought: list[str] = []
-        self.counts = array("d")
-        self.last = array("q")
+        self.counts = array("f")
+        self.last = array("i")
         self.orders = 0.0
         self.base: int | None = None
 
@@ -127,6 +129,7 @@ class RecsUser:
         """
         w = self._weight(ts, inv_tau)
         self.orders += w
+        minute = ts // 60_000
         bought, counts, last = self.bought, self.counts, self.last
         for item in items:
             try:
@@ -135,15 +138,15 @@ class RecsUser:
                 i = -1
             if i >= 0:
                 counts[i] += w
-                if ts > last[i]:
-                    last[i] = ts
+                if minute > last[i]:
+                    last[i] = minute
             elif len(bought) < max_items:
                 bought.append(item)
                 counts.append(w)
-                last.append(ts)
+                last.append(minute)
             else:  # evict the weakest (oldest on ties): memory stays bounded
                 j = min(range(len(bought)), key=lambda n: (counts[n], last[n]))
-                bought[j], counts[j], last[j] = item, w, ts
+                bought[j], counts[j], last[j] = item, w, minute
             try:
                 r = self.recent.index(item)
             except ValueError:
@@ -223,7 +226,7 @@ class RecsUser:
         self.bought = [_intern(i) for i in bought]  # type: ignore[attr-defined]
         self.recent_meta = array("q")
         self.recent_meta.frombytes(meta)  # type: ignore[arg-type]
-        self.counts = array("d")
+        self.counts = array("f")
         self.counts.frombytes(counts)  # type: ignore[arg-type]
-        self.last = array("q")
+        self.last = array("i")
         self.last.frombytes(last)  # type: ignore[arg-type]

@@ -36,8 +36,27 @@ N_FEATURES = len(FEATURES)
 _LOG = tuple(f.log for f in FEATURES)
 
 
+# Rates are smoothed towards a population-typical prior with a few pseudo-counts:
+# a user with one order would otherwise sit at 0 % or 100 % coupon use and pull
+# a centre on their own. (prior rate, pseudo-count)
+_CART_PRIOR = (0.3, 2.0)
+_ORDER_PRIOR = (0.3, 2.0)
+_COUPON_PRIOR = (0.2, 2.0)
+_RETURN_PRIOR = (0.05, 2.0)
+
+
+def _rate(hits: float, trials: float, prior: tuple[float, float]) -> float:
+    rate, weight = prior
+    return (hits + rate * weight) / (trials + weight)
+
+
 def raw_features(p: ProfileState) -> list[float]:
-    """Feature values in natural units (before log and standardisation)."""
+    """Feature values in natural units (before log and standardisation).
+
+    >>> p = ProfileState(0)
+    >>> [round(v, 3) for v in raw_features(p)]
+    [0.0, 0.0, 0.0, 0.3, 0.3, 0.0, 0.0, 0.2, 0.05]
+    """
     weeks = p.active_weeks()
     orders = p.orders
     sessions = p.sessions or 1
@@ -51,12 +70,12 @@ def raw_features(p: ProfileState) -> list[float]:
         orders / weeks,
         p.sessions / weeks,
         p.session_events / sessions,
-        p.carts / p.views if p.views else 0.0,
-        min(orders / sessions, 1.0),
+        _rate(min(p.carts, p.views), p.views, _CART_PRIOR),
+        _rate(min(orders, p.sessions), p.sessions, _ORDER_PRIOR),
         p.gross / orders if orders else 0.0,
         item_price,
-        p.coupon_orders / orders if orders else 0.0,
-        min(p.returns / orders, 1.0) if orders else 0.0,
+        _rate(p.coupon_orders, orders, _COUPON_PRIOR),
+        _rate(min(p.returns, orders), orders, _RETURN_PRIOR),
     ]
 
 

@@ -13,15 +13,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from river.cluster import KMeans
 
-from insight_stream.models.profile import ProfileState
+from insight_stream.models.profile import DAY_MS, ProfileState
 from insight_stream.models.segments.features import N_FEATURES, raw_features, transform, untransform
 from insight_stream.models.segments.portraits import describe, name_segments
-from insight_stream.models.segments.seeding import kmeans_pp
+from insight_stream.models.segments.seeding import kmeans_pp, lloyd
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,14 @@ class SegmentConfig:
         How far a centre moves towards each learning point (river's ``halflife``).
     seed
         Seed of the k-means++ start.
+    refit_every_days
+        Event-time period of the batch refinement: the standardisation is
+        re-estimated on every mature user's current features and the centres
+        take a few Lloyd steps *starting from where they are*, so each id keeps
+        its meaning while the online updates' drift and the early, immature
+        warm-up sample are corrected. 0 disables it.
+    refit_iters
+        Lloyd steps per refinement.
     """
 
     k: int = 5
@@ -47,6 +56,8 @@ class SegmentConfig:
     min_sessions: int = 3
     halflife: float = 0.01
     seed: int = 42
+    refit_every_days: float = 14.0
+    refit_iters: int = 10
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -55,6 +66,8 @@ class SegmentConfig:
             raise ValueError("segments.warmup_users must be >= segments.k")
         if not 0 < self.halflife <= 1:
             raise ValueError("segments.halflife must be in (0, 1]")
+        if self.refit_every_days < 0:
+            raise ValueError("segments.refit_every_days must be >= 0")
 
 
 class Segmenter:
@@ -68,6 +81,8 @@ class Segmenter:
         self._warm: dict[str, list[float]] = {}
         self.learned = 0
         self.seeded_at: int | None = None
+        self.refitted_at: int | None = None
+        self.refits = 0
         self._portraits: dict[int, dict[str, object]] | None = None
 
     @property
@@ -115,6 +130,40 @@ class Segmenter:
         self.km = km
         self.seeded_at = now
         self._warm = {}
+
+    def maybe_refit(self, profiles: Callable[[], Iterable[ProfileState]], now: int) -> bool:
+        """Batch refinement when ``refit_every_days`` of event time passed since the last one."""
+        every = self.config.refit_every_days
+        if self.km is None or every <= 0:
+            return False
+        last = self.refitted_at if self.refitted_at is not None else self.seeded_at
+        if last is not None and now - last < every * DAY_MS:
+            return False
+        self.refit(profiles(), now)
+        return True
+
+    def refit(self, profiles: Iterable[ProfileState], now: int) -> None:
+        """Re-standardise on current mature profiles and run Lloyd steps from the current centres."""
+        assert self.km is not None
+        min_sessions = self.config.min_sessions
+        rows = [transform(raw_features(p)) for p in profiles if p.sessions >= min_sessions]
+        self.refitted_at = now
+        if len(rows) < self.config.k:
+            return
+        x = np.array(rows, dtype=float)
+        k = self.config.k
+        old_mean, old_std = np.array(self.mean), np.array(self.std)
+        centres = np.array([self.centroid_z(j) for j in range(k)]) * old_std + old_mean
+        mean, std = x.mean(axis=0), x.std(axis=0)
+        std[std < 1e-9] = 1.0
+        z_centres, _ = lloyd((x - mean) / std, (centres - mean) / std, self.config.refit_iters)
+        self.mean, self.std = [float(v) for v in mean], [float(v) for v in std]
+        for j in range(k):
+            centre = self.km.centers[j]
+            for i in range(N_FEATURES):
+                centre[i] = float(z_centres[j, i])
+        self.refits += 1
+        self._portraits = None
 
     def centroid_z(self, seg: int) -> list[float]:
         assert self.km is not None

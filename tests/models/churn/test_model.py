@@ -1,0 +1,125 @@
+import pickle
+
+import numpy as np
+
+from insight_stream.events import ClickEvent, OrderEvent
+from insight_stream.models.churn import DAY_MS, ChurnConfig, ChurnModel, ChurnUser
+
+T0 = 10_000 * DAY_MS  # a day boundary
+
+
+def order(
+    uid: str, day: float, total: float = 30.0, kind: str = "order_placed", n: int = 0
+) -> OrderEvent:
+    ts = T0 + int(day * DAY_MS)
+    return OrderEvent(
+        event_id=f"{uid}-{ts}-{n}-{kind}",
+        order_id=f"{uid}-{ts}-{n}",
+        user_id=uid,
+        type=kind,
+        total=total,
+        ts=ts,
+    )
+
+
+def click(uid: str, day: float) -> ClickEvent:
+    ts = T0 + int(day * DAY_MS)
+    return ClickEvent(event_id=f"{uid}-{ts}-c", user_id=uid, type="page_view", ts=ts)
+
+
+def at(day: float) -> int:
+    return T0 + int(day * DAY_MS)
+
+
+def test_same_day_orders_merge_and_returns_adjust_value() -> None:
+    m = ChurnModel()
+    u = m.new_user()
+    m.on_event(u, order("u", 0.1, 10.0, n=1))
+    m.on_event(u, order("u", 0.9, 20.0, n=2))  # same calendar day: one transaction
+    assert (u.x, u.orders, u.first_day, u.last_day) == (0, 2, 10_000, 10_000)
+    m.on_event(u, order("u", 3.5, 5.0))
+    m.on_event(u, order("u", 3.6, 5.0, kind="order_returned"))
+    assert (u.x, u.value, u.last_day) == (1, 30.0, 10_003)
+    assert m.bgnbd_stats(u, at(17)) == (1, 3 / 7, 17 / 7)
+
+
+def test_silent_customer_risk_rises() -> None:
+    m = ChurnModel()
+    u = m.new_user()
+    for d in range(0, 120, 10):
+        m.on_event(u, order("u", d))
+        m.on_event(u, click("u", d + 2))
+    risks = [m.score(u, at(112 + s))[0] for s in (0, 20, 40, 80, 160)]
+    assert risks == sorted(risks) and risks[-1] - risks[0] > 0.3
+    assert m.p_alive(u, at(300)) < m.p_alive(u, at(115))
+    _, reasons = m.score(u, at(200))
+    assert any(r.startswith("no order for 90 days (usual gap 10)") for r in reasons)
+    assert any(r.startswith("browsing stopped 88 days ago (usual gap 10)") for r in reasons)
+
+
+def test_active_repeat_buyer_low_risk_and_no_reasons() -> None:
+    m = ChurnModel()
+    u = m.new_user()
+    for d in range(0, 100, 5):
+        m.on_event(u, order("u", d))
+    risk, reasons = m.score(u, at(96))
+    assert risk < 0.2
+    assert reasons == []
+    assert m.p_alive(u, at(96)) > 0.9
+
+
+def test_next_check_is_when_risk_crosses_threshold() -> None:
+    cfg = ChurnConfig(alert_threshold=0.7, reset_threshold=0.5)
+    m = ChurnModel(cfg)
+    u = m.new_user()
+    for d in range(0, 100, 5):
+        m.on_event(u, order("u", d))
+    due = m.next_check_ms(u, at(95))
+    assert due is not None and due > at(95)
+    assert m.risk(u, due) >= 0.7 > m.risk(u, due - DAY_MS)
+    # once above threshold the timer follows the horizon ladder, then stops
+    late = at(95 + 365)
+    assert m.next_check_ms(u, late) is None
+    assert m.new_user().last_ts == -1 and m.next_check_ms(m.new_user(), at(0)) is None
+
+
+def _population(rng: np.random.Generator, n: int) -> tuple[ChurnModel, dict[str, ChurnUser], int]:
+    m = ChurnModel(ChurnConfig(min_users_for_fit=50, min_label_examples=100, refit_every_days=28))
+    users: dict[str, ChurnUser] = {}
+    events = []
+    for i in range(n):
+        uid = f"u{i}"
+        start = rng.uniform(0, 60)
+        rate = rng.gamma(0.8, 1 / 20)  # purchases per day
+        life = rng.exponential(200)
+        t = start
+        while t < min(start + life, 400):
+            events.append(order(uid, t, n=len(events)))
+            t += rng.exponential(1 / rate)
+    events.sort(key=lambda e: e.ts)
+    refits = 0
+    for e in events:
+        u = users.setdefault(e.user_id, m.new_user())
+        m.on_event(u, e)
+        refits += m.maybe_refit(lambda: users.values(), e.ts)
+    return m, users, refits
+
+
+def test_maybe_refit_on_event_time_and_learns_blend_from_stream_labels() -> None:
+    m, users, refits = _population(np.random.default_rng(3), 400)
+    assert refits >= 8 and m.refits == refits
+    assert m.params != {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    assert len(m.examples) >= 100 and m.blend.learned
+    # every example's label matured before the stream ended (no look-ahead)
+    last_day = max(u.last_day for u in users.values())
+    assert all(day + m.config.label_horizon_days <= last_day for _, day, _ in m.examples)
+    assert m.maybe_refit(lambda: users.values(), at(400)) is False  # not due again yet
+
+
+def test_pickle_round_trip() -> None:
+    m, users, _ = _population(np.random.default_rng(5), 120)
+    m2, users2 = pickle.loads(pickle.dumps((m, users)))
+    uid = next(iter(users))
+    assert m2.params == m.params and m2.refits == m.refits
+    assert m2.score(users2[uid], at(500)) == m.score(users[uid], at(500))
+    assert users2[uid].snapshot() == users[uid].snapshot()

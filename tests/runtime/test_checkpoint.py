@@ -1,0 +1,65 @@
+"""The SQLite checkpoint: one transaction, restore by partition, lock, topic fingerprint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from insight_stream.runtime.checkpoint import (
+    CheckpointStore,
+    StateDirLockedError,
+    StoreMismatchError,
+)
+
+TOPICS = ("clicks", "orders")
+
+
+def test_save_and_reload_across_instances(tmp_path: Path) -> None:
+    with CheckpointStore(tmp_path, TOPICS) as store:
+        store.save(
+            {"a": (0, b"A"), "b": (1, b"B"), "c": (-1, b"C")},
+            b"shared1",
+            {("clicks", 0): 10, ("orders", 1): 3},
+            {("clicks", 0): 9, ("orders", 1): 3},
+        )
+        store.save(
+            {"b": (1, None), "a": (0, b"A2")}, None, {("clicks", 0): 12}, {("clicks", 0): 11}
+        )
+    with CheckpointStore(tmp_path, TOPICS) as store:
+        assert store.load_offsets() == {("clicks", 0): 12, ("orders", 1): 3}
+        assert store.load_applied() == {("clicks", 0): 11, ("orders", 1): 3}
+        assert store.load_shared() == b"shared1"  # None keeps the previous shared blob
+        assert sorted(store.load_users([0])) == [("a", 0, b"A2"), ("c", -1, b"C")]
+        assert sorted(store.load_users([1], include_unknown=False)) == []  # b was erased
+        assert store.count_users() == 2
+
+
+def test_failed_save_leaves_previous_checkpoint_intact(tmp_path: Path) -> None:
+    with CheckpointStore(tmp_path, TOPICS) as store:
+        store.save({"a": (0, b"A")}, b"s", {("clicks", 0): 5}, {})
+
+        class Boom(dict):
+            def items(self):  # fails midway through the transaction
+                yield "z", (0, b"Z")
+                raise RuntimeError("disk on fire")
+
+        with pytest.raises(RuntimeError):
+            store.save(Boom(), b"s2", {("clicks", 0): 99}, {})
+        assert store.load_offsets() == {("clicks", 0): 5}
+        assert store.load_shared() == b"s"
+        assert [u for u, _, _ in store.load_users([0])] == ["a"]
+
+
+def test_one_process_per_state_dir(tmp_path: Path) -> None:
+    with (
+        CheckpointStore(tmp_path, TOPICS),
+        pytest.raises(StateDirLockedError, match="INSIGHT_STATE_DIR"),
+    ):
+        CheckpointStore(tmp_path, TOPICS)
+
+
+def test_refuses_state_of_other_topics(tmp_path: Path) -> None:
+    CheckpointStore(tmp_path, TOPICS).close()
+    with pytest.raises(StoreMismatchError, match="clicks,orders"):
+        CheckpointStore(tmp_path, ("x", "y"))

@@ -1,0 +1,139 @@
+"""Runtime settings: env + flags, defaults, validation messages naming the setting."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from insight_stream.runtime.config import (
+    SETTINGS,
+    ConfigError,
+    add_arguments,
+    config_field_names,
+    load_config,
+    overrides_from_args,
+)
+
+COMPOSE_ENV = [
+    "INSIGHT_BOOTSTRAP_SERVERS",
+    "INSIGHT_GROUP_ID",
+    "INSIGHT_CLICKSTREAM_TOPIC",
+    "INSIGHT_ORDERS_TOPIC",
+    "INSIGHT_PROFILES_TOPIC",
+    "INSIGHT_ALERTS_TOPIC",
+    "INSIGHT_DLQ_TOPIC",
+    "INSIGHT_PARTITIONS",
+    "INSIGHT_REPLICATION_FACTOR",
+    "INSIGHT_CREATE_TOPICS",
+    "INSIGHT_STATE_DIR",
+    "INSIGHT_BATCH_SIZE",
+    "INSIGHT_COMMIT_INTERVAL_MS",
+    "INSIGHT_METRICS_PORT",
+    "INSIGHT_METRICS_HOST",
+    "INSIGHT_STALL_TIMEOUT_S",
+    "INSIGHT_LOG_FORMAT",
+    "INSIGHT_LOG_LEVEL",
+    "INSIGHT_SECURITY_PROTOCOL",
+    "INSIGHT_SASL_MECHANISM",
+    "INSIGHT_SASL_USERNAME",
+    "INSIGHT_SASL_PASSWORD",
+    "INSIGHT_SSL_CAFILE",
+    "INSIGHT_SSL_CERTFILE",
+    "INSIGHT_SSL_KEYFILE",
+]
+
+
+def test_every_documented_env_name_is_a_setting_and_fields_agree() -> None:
+    names = {s.env for s in SETTINGS}
+    assert set(COMPOSE_ENV) <= names
+    assert sorted(s.field for s in SETTINGS) == sorted(config_field_names())
+
+
+def test_defaults() -> None:
+    cfg = load_config({})
+    assert cfg.input_topics == ("shop.clickstream", "shop.orders")
+    assert cfg.output_topics == ("insight.profiles", "insight.churn-alerts", "insight.dlq")
+    assert cfg.metrics_port == 9108 and cfg.create_topics is True and cfg.state_dir == Path("state")
+    assert cfg.kafka_common() == {
+        "bootstrap_servers": ["localhost:9092"],
+        "security_protocol": "PLAINTEXT",
+    }
+
+
+def test_flags_override_env() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--partitions", "6", "--create-topics", "false"])
+    cfg = load_config(
+        {"INSIGHT_PARTITIONS": "3", "INSIGHT_GROUP_ID": "g1"}, overrides_from_args(args)
+    )
+    assert (cfg.partitions, cfg.create_topics, cfg.group_id) == (6, False, "g1")
+
+
+def test_all_bad_settings_are_named_at_once() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(
+            {
+                "INSIGHT_PARTITIONS": "0",
+                "INSIGHT_LOG_FORMAT": "xml",
+                "INSIGHT_DLQ_TOPIC": "bad topic",
+                "INSIGHT_CREATE_TOPICS": "maybe",
+                "INSIGHT_BATCH_SIZE": "many",
+            }
+        )
+    msg = str(err.value)
+    for name in (
+        "INSIGHT_PARTITIONS (--partitions): must be >= 1",
+        "INSIGHT_LOG_FORMAT",
+        "INSIGHT_DLQ_TOPIC",
+        "INSIGHT_CREATE_TOPICS",
+        "INSIGHT_BATCH_SIZE",
+    ):
+        assert name in msg
+
+
+def test_cross_checks() -> None:
+    with pytest.raises(ConfigError, match=r"INSIGHT_SASL_MECHANISM.*required"):
+        load_config({"INSIGHT_SECURITY_PROTOCOL": "SASL_SSL"})
+    with pytest.raises(ConfigError, match="INSIGHT_SASL_PASSWORD"):
+        load_config(
+            {
+                "INSIGHT_SECURITY_PROTOCOL": "sasl_plaintext",
+                "INSIGHT_SASL_MECHANISM": "PLAIN",
+                "INSIGHT_SASL_USERNAME": "u",
+            }
+        )
+    with pytest.raises(ConfigError, match="topic names must all differ"):
+        load_config({"INSIGHT_DLQ_TOPIC": "shop.orders"})
+    with pytest.raises(ConfigError, match="INSIGHT_HEARTBEAT_INTERVAL_MS"):
+        load_config({"INSIGHT_SESSION_TIMEOUT_MS": "3000", "INSIGHT_HEARTBEAT_INTERVAL_MS": "3000"})
+    with pytest.raises(ConfigError, match=r"INSIGHT_SSL_CAFILE.*file not found"):
+        load_config(
+            {"INSIGHT_SECURITY_PROTOCOL": "SSL", "INSIGHT_SSL_CAFILE": "/nonexistent/ca.pem"}
+        )
+
+
+def test_security_options_pass_through_and_are_redacted(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    cfg = load_config(
+        {
+            "INSIGHT_SECURITY_PROTOCOL": "SASL_SSL",
+            "INSIGHT_SASL_MECHANISM": "SCRAM-SHA-512",
+            "INSIGHT_SASL_USERNAME": "svc",
+            "INSIGHT_SASL_PASSWORD": "s3cret",
+            "INSIGHT_SSL_CAFILE": str(ca),
+            "INSIGHT_BOOTSTRAP_SERVERS": "a:1, b:2",
+        }
+    )
+    opts = cfg.kafka_common()
+    assert opts["bootstrap_servers"] == ["a:1", "b:2"]
+    assert (opts["sasl_mechanism"], opts["sasl_plain_username"], opts["sasl_plain_password"]) == (
+        "SCRAM-SHA-512",
+        "svc",
+        "s3cret",
+    )
+    assert opts["ssl_cafile"] == str(ca)
+    assert cfg.redacted()["sasl_password"] == "***"
