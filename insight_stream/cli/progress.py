@@ -61,7 +61,9 @@ class Progress:
         rate = self.done / elapsed
         if self.total:
             eta = (self.total - self.done) / rate if rate > 0 else 0.0
-            text = f"{self.label}: {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%)"
+            text = (
+                f"{self.label}: {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%)"
+            )
             text += f"  {rate:,.0f}/s  eta {eta:.0f}s"
         else:
             text = f"{self.label}: {self.done:,}  {rate:,.0f}/s  {elapsed:.1f}s"

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         bar.update(res.dlq)
     elapsed = time.perf_counter() - started
     print(
-        f"replayed {res.events:,} events in {elapsed:.1f}s ({res.events / max(elapsed, 1e-9):,.0f}/s); "
+        f"replayed {res.events:,} events in {elapsed:.1f}s "
+        f"({res.events / max(elapsed, 1e-9):,.0f}/s); "
         f"published {res.profiles:,} profiles, {res.alerts:,} alerts; "
         f"DLQ {res.dlq:,} {dict(sorted(res.dlq_by_reason.items())) or ''}",
         file=sys.stderr,
@@ -84,10 +85,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("inputs", nargs="+", help="JSONL files, or directories written by `simulate`")
     p.add_argument("--out", default="out/replay", help="output directory (default: %(default)s)")
-    p.add_argument("--flush-events", type=int, default=10_000,
-                   help="coalesce profiles over this many events (default: %(default)s)")
+    p.add_argument(
+        "--flush-events",
+        type=int,
+        default=10_000,
+        help="coalesce profiles over this many events (default: %(default)s)",
+    )
     p.add_argument("--truth", help="ground-truth file (default: truth.json next to the inputs)")
-    p.add_argument("--no-count", action="store_true",
-                   help="skip counting input lines first (progress without a total)")
+    p.add_argument(
+        "--no-count",
+        action="store_true",
+        help="skip counting input lines first (progress without a total)",
+    )
     p.add_argument("--quiet", action="store_true", help="no summary")
     p.set_defaults(func=run)

@@ -35,8 +35,11 @@ def _sample_features(args: argparse.Namespace) -> np.ndarray:
             if i % 10_000 == 0:
                 bar.update(10_000)
                 proc.drain()
-    rows = [transform(raw_features(u.profile)) for _, u in sorted(proc.users.items())
-            if u.profile.sessions >= proc.config.segments.min_sessions]
+    rows = [
+        transform(raw_features(u.profile))
+        for _, u in sorted(proc.users.items())
+        if u.profile.sessions >= proc.config.segments.min_sessions
+    ]
     return np.array(rows, dtype=float)
 
 
@@ -67,7 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "segment features of users with enough history.",
     )
     p.add_argument("action", choices=["tune"], help="what to do")
-    p.add_argument("inputs", nargs="*", help="JSONL files or simulate output dirs (default: simulate)")
+    p.add_argument(
+        "inputs", nargs="*", help="JSONL files or simulate output dirs (default: simulate)"
+    )
     p.add_argument("--k-min", type=int, default=2)
     p.add_argument("--k-max", type=int, default=10)
     p.add_argument("--users", type=int, default=2000, help="simulated users if no inputs")

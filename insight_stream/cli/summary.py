@@ -42,34 +42,48 @@ def print_summary(
             continue
         shown += 1
         seg = p["segment"]["name"] if p.get("segment") else "-"
-        print(f"  {p['user_id']} ({seg}, {p['orders']} orders, "
-              f"churn risk {p['churn']['risk']:.2f}):", file=w)
+        print(
+            f"  {p['user_id']} ({seg}, {p['orders']} orders, churn risk {p['churn']['risk']:.2f}):",
+            file=w,
+        )
         for r in p["recommendations"][:3]:
             print(f"      {r['item_id']:<10} {r['reason']}", file=w)
     if alerts:
         print("\nchurn alerts (first 3):", file=w)
         for a in alerts[:3]:
-            print(f"  {a['user_id']} risk {a['risk']:.2f} value ${a['value']:.0f}: "
-                  f"{'; '.join(a['reasons'][:2])}", file=w)
+            print(
+                f"  {a['user_id']} risk {a['risk']:.2f} value ${a['value']:.0f}: "
+                f"{'; '.join(a['reasons'][:2])}",
+                file=w,
+            )
             print(f"      -> {a['action']}", file=w)
     if truth is not None:
         _print_truth(profiles, alerts, truth, w)
     print(line, file=w)
 
 
-def _print_truth(profiles: dict[str, dict[str, Any]], alerts: list[dict[str, Any]],
-                 truth: Any, w: TextIO) -> None:
-    pairs = [(truth.users[u].type, p["segment"]["id"]) for u, p in profiles.items()
-             if p.get("segment") and u in truth.users and p["sessions"] >= 3]
+def _print_truth(
+    profiles: dict[str, dict[str, Any]], alerts: list[dict[str, Any]], truth: Any, w: TextIO
+) -> None:
+    pairs = [
+        (truth.users[u].type, p["segment"]["id"])
+        for u, p in profiles.items()
+        if p.get("segment") and u in truth.users and p["sessions"] >= 3
+    ]
     print("\nquality vs ground truth:", file=w)
     if pairs:
         t, f = zip(*pairs, strict=True)
-        print(f"  segments vs latent types ({len(pairs):,} users with >= 3 sessions): "
-              f"ARI {adjusted_rand_index(t, f):.3f}  NMI {normalized_mutual_info(t, f):.3f}",
-              file=w)
+        print(
+            f"  segments vs latent types ({len(pairs):,} users with >= 3 sessions): "
+            f"ARI {adjusted_rand_index(t, f):.3f}  NMI {normalized_mutual_info(t, f):.3f}",
+            file=w,
+        )
     alerted = {a["user_id"] for a in alerts}
     churners = {u for u, ut in truth.users.items() if ut.churn_ts is not None}
     if alerted:
         precision = len(alerted & churners) / len(alerted)
-        print(f"  alerts: {len(alerted):,} users alerted, {100 * precision:.0f}% of them "
-              f"truly churned", file=w)
+        print(
+            f"  alerts: {len(alerted):,} users alerted, {100 * precision:.0f}% of them "
+            f"truly churned",
+            file=w,
+        )

@@ -52,7 +52,7 @@ def decode(
         kinds = {e.get("type") for e in exc.errors(include_url=False)}
         error_type = "decode" if kinds & {"json_invalid", "json_type"} else "validation"
         message = describe_validation_error(exc)
-    except Exception as exc:  # noqa: BLE001 - anything at all must land in the DLQ
+    except Exception as exc:
         error_type, message = "decode", f"{type(exc).__name__}: {exc}"
     return DlqRecord(
         source_topic=source_topic,

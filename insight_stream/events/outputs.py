@@ -62,7 +62,9 @@ class Profile(_Out):
     sessions: int
     avg_session_events: float
     funnel: dict[str, float] = Field(description="view_to_cart, cart_to_order rates.")
-    top_categories: list[tuple[str, float]] = Field(description="Decayed affinities, highest first.")
+    top_categories: list[tuple[str, float]] = Field(
+        description="Decayed affinities, highest first."
+    )
     discount_sensitivity: float
     demographics: dict[str, str] = Field(default_factory=dict)
     segment: Segment | None

@@ -78,6 +78,8 @@ EventTime = Annotated[
         },
         mode="validation",
     ),
-    WithJsonSchema({"type": "integer", "description": "epoch milliseconds (UTC)"}, mode="serialization"),
+    WithJsonSchema(
+        {"type": "integer", "description": "epoch milliseconds (UTC)"}, mode="serialization"
+    ),
 ]
 """Pydantic field type: accepts ISO-8601 or epoch ms, stores epoch ms."""

@@ -163,8 +163,17 @@ class ProfileState:
             if w is not None:
                 self._affinity(ev.category, w, ts, _tau_ms(cfg))
         if ev.age_band or ev.gender or ev.region or ev.device or ev.channel:
-            demo = {k: v for k, v in (("age_band", ev.age_band), ("gender", ev.gender),
-                    ("region", ev.region), ("device", ev.device), ("channel", ev.channel)) if v}
+            demo = {
+                k: v
+                for k, v in (
+                    ("age_band", ev.age_band),
+                    ("gender", ev.gender),
+                    ("region", ev.region),
+                    ("device", ev.device),
+                    ("channel", ev.channel),
+                )
+                if v
+            }
             if self.demographics:
                 merged = dict(self.demographics)
                 merged.update(demo)

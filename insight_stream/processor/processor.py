@@ -187,7 +187,7 @@ class Processor:
         if u.profile.orders == 0 and not u.profile.views:
             return
         bought = {line.item_id for line in ev.lines}
-        top = self.recs.recommend(u.recs, ev.ts, 10, u.segment)
+        top = self.recs.recommend(u.recs, ev.ts, 10, u.segment, u.profile.top_categories(3))
         self.quality_orders += 1
         if any(item in bought for item, _, _, _ in top):
             self.quality_hits += 1
@@ -259,7 +259,8 @@ class Processor:
         u = self.users.get(user_id)
         if u is None:
             return [r[0] for r in self.recs.recommend(self.recs.new_user(), self.stream_time, k)]
-        return [r[0] for r in self.recs.recommend(u.recs, self.stream_time, k, u.segment)]
+        cats = u.profile.top_categories(self.config.profile.top_categories)
+        return [r[0] for r in self.recs.recommend(u.recs, self.stream_time, k, u.segment, cats)]
 
     def churn_risk(self, user_id: str, now_ms: int | None = None) -> float:
         """Churn risk of a user at ``now_ms`` (default: stream time); 1.0 if unknown."""

@@ -28,7 +28,8 @@ class Outputs:
 
 
 def recommendations(proc: Processor, u: UserState, now: int, k: int) -> list[dict[str, Any]]:
-    recs = proc.recs.recommend(u.recs, now, k, u.segment)
+    cats = u.profile.top_categories(proc.config.profile.top_categories)
+    recs = proc.recs.recommend(u.recs, now, k, u.segment, cats)
     return [
         {"item_id": item, "score": round(score, 6), "reason": reason, "because_of": because}
         for item, score, reason, because in recs
@@ -81,10 +82,7 @@ def complete_alert(proc: Processor, alert: dict[str, Any], u: UserState) -> dict
     top = u.profile.top_categories(1)
     category = top[0][0] if top else None
     items = [r["item_id"] for r in recommendations(proc, u, alert["ts"], proc.config.alert_items)]
-    if category:
-        action = f"send a 10% coupon for {category}"
-    else:
-        action = "send a win-back offer"
+    action = f"send a 10% coupon for {category}" if category else "send a win-back offer"
     if items:
         action += " featuring " + ", ".join(items)
     alert = dict(alert)

@@ -16,7 +16,15 @@ class UserState:
     happened to be flushed.
     """
 
-    __slots__ = ("churn", "profile", "published_bucket", "recs", "segment", "timer_at", "updated_at")
+    __slots__ = (
+        "churn",
+        "profile",
+        "published_bucket",
+        "recs",
+        "segment",
+        "timer_at",
+        "updated_at",
+    )
 
     def __init__(self, profile: ProfileState, churn: ChurnUser, recs: RecsUser) -> None:
         self.profile = profile

@@ -32,7 +32,7 @@ class TimerQueue:
     def next_due(self) -> int | None:
         return self._heap[0][0] if self._heap else None
 
-    def pop_due(self, now_ms: int):  # noqa: ANN201 - generator of (due, user)
+    def pop_due(self, now_ms: int):
         heap = self._heap
         while heap and heap[0][0] <= now_ms:
             due, _, user = heapq.heappop(heap)

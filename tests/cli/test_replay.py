@@ -7,8 +7,24 @@ from insight_stream.cli.main import main
 
 def test_replay_writes_outputs_deterministically_and_dlq_keeps_bad_records(tmp_path, capsys):
     shop = tmp_path / "shop"
-    assert main(["simulate", "--users", "150", "--days", "30", "--seed", "5",
-                 "--malformed-rate", "0.02", "--out", str(shop)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--users",
+                "150",
+                "--days",
+                "30",
+                "--seed",
+                "5",
+                "--malformed-rate",
+                "0.02",
+                "--out",
+                str(shop),
+            ]
+        )
+        == 0
+    )
     outs = []
     for run in ("a", "b"):
         out = tmp_path / run
@@ -24,7 +40,9 @@ def test_replay_writes_outputs_deterministically_and_dlq_keeps_bad_records(tmp_p
     for rec in dlq:
         assert base64.b64decode(rec["raw"]) in raw_inputs  # raw bytes kept exactly
         assert rec["error"] and rec["error_type"] in {"decode", "validation"}
-    profiles = [orjson.loads(line) for line in (outs[0] / "profiles.jsonl").read_bytes().splitlines()]
+    profiles = [
+        orjson.loads(line) for line in (outs[0] / "profiles.jsonl").read_bytes().splitlines()
+    ]
     assert {p["user_id"] for p in profiles} <= set(truth["users"])
     summary = capsys.readouterr().out
     assert "segments" in summary and "quality vs ground truth" in summary
@@ -42,8 +60,12 @@ def test_replay_missing_input_fails_clearly(tmp_path, capsys):
 def test_schema_command_writes_all_schemas(tmp_path):
     assert main(["schema", "--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["churn-alert.v1.json", "dlq-record.v1.json", "input-event.v1.json",
-                     "profile.v1.json"]
+    assert names == [
+        "churn-alert.v1.json",
+        "dlq-record.v1.json",
+        "input-event.v1.json",
+        "profile.v1.json",
+    ]
 
 
 def test_every_command_has_help(capsys):

@@ -8,13 +8,25 @@ from hypothesis import strategies as st
 from insight_stream.events import ClickEvent, DlqRecord, OrderEvent, decode
 
 GOOD_CLICK = {
-    "event_id": "e1", "user_id": "u1", "session_id": "s1", "type": "add_to_cart",
-    "item_id": "i1", "category": "books", "price": 12.5, "ts": "2024-03-01T10:00:00Z",
+    "event_id": "e1",
+    "user_id": "u1",
+    "session_id": "s1",
+    "type": "add_to_cart",
+    "item_id": "i1",
+    "category": "books",
+    "price": 12.5,
+    "ts": "2024-03-01T10:00:00Z",
 }
 GOOD_ORDER = {
-    "event_id": "e2", "order_id": "o1", "user_id": "u1", "type": "order_placed",
+    "event_id": "e2",
+    "order_id": "o1",
+    "user_id": "u1",
+    "type": "order_placed",
     "lines": [{"item_id": "i1", "category": "books", "price": 12.5, "quantity": 2}],
-    "total": 25.0, "currency": "EUR", "coupon": "SPRING", "ts": 1709287200000,
+    "total": 25.0,
+    "currency": "EUR",
+    "coupon": "SPRING",
+    "ts": 1709287200000,
 }
 
 
@@ -62,7 +74,9 @@ def test_random_bytes_never_raise(raw):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 

@@ -13,8 +13,14 @@ def ev(**kw):
 
 
 def order(kind="order_placed", ts=0, total=30.0, coupon=None, cat="books"):
-    return ev(type=kind, order_id="o1", ts=ts, total=total, coupon=coupon,
-              lines=[{"item_id": "i1", "category": cat, "price": total, "quantity": 1}])
+    return ev(
+        type=kind,
+        order_id="o1",
+        ts=ts,
+        total=total,
+        coupon=coupon,
+        lines=[{"item_id": "i1", "category": cat, "price": total, "quantity": 1}],
+    )
 
 
 def test_rfm_and_net_value_follow_cancellations_and_returns():

@@ -16,13 +16,26 @@ def ev(**kw):
 
 
 def order(uid, ts, total=120.0, item="i1", cat="books"):
-    return ev(type="order_placed", user_id=uid, order_id=f"o{ts}", ts=ts, total=total,
-              lines=[{"item_id": item, "category": cat, "price": total, "quantity": 1}])
+    return ev(
+        type="order_placed",
+        user_id=uid,
+        order_id=f"o{ts}",
+        ts=ts,
+        total=total,
+        lines=[{"item_id": item, "category": cat, "price": total, "quantity": 1}],
+    )
 
 
 def visit(uid, ts, item="i2"):
-    return ev(type="product_view", user_id=uid, session_id=f"s{ts}", item_id=item,
-              category="books", price=20.0, ts=ts)
+    return ev(
+        type="product_view",
+        user_id=uid,
+        session_id=f"s{ts}",
+        item_id=item,
+        category="books",
+        price=20.0,
+        ts=ts,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +133,13 @@ def test_checkpoint_restore_continues_like_an_uninterrupted_run(small_shop):
     assert a.profiles == b.profiles == {}
     for uid in sorted(straight.users)[:100]:
         pa, pb = straight.users[uid].profile, resumed.users[uid].profile
-        assert (pa.orders, pa.net, pa.sessions, pa.views) == (pb.orders, pb.net, pb.sessions, pb.views)
-    assert straight.recommend(sorted(straight.users)[0]) == resumed.recommend(sorted(straight.users)[0])
+        assert (pa.orders, pa.net, pa.sessions, pa.views) == (
+            pb.orders,
+            pb.net,
+            pb.sessions,
+            pb.views,
+        )
+    assert straight.recommend(sorted(straight.users)[0]) == resumed.recommend(
+        sorted(straight.users)[0]
+    )
     assert straight.stats().segment_sizes == resumed.stats().segment_sizes

@@ -23,7 +23,7 @@ class ChurnConfig:
     prior
         (r, alpha, a, b) before the first fit: the published CDNOW values.
     label_horizon_days
-        H of the learned blend: risk is P(no order in the next H days). Labels mature
+        H of the learned blend: risk is P(no activity in the next H days). Labels mature
         on a fixed event-time grid of this spacing (aligned to the Unix epoch, so every
         instance and every replay uses the same grid).
     order_half_life_days

@@ -8,7 +8,9 @@ when asked (profile flush, inactivity timer). Population work happens in
 * on each label-grid boundary (every ``label_horizon_days``, epoch-aligned): the
   epoch that just ended is labelled. A user's features are taken as of the epoch
   start (their ``snap``, saved at their first event in the epoch, or their current
-  state if they stayed silent), and the label is "no order during the epoch". The
+  state if they stayed silent), and the label is "no activity at all during the
+  epoch" (no order, no click: the customer is gone; on order-only data such as
+  CDNOW this is "no purchase"). The
   labels are therefore known at the time they are used: no look-ahead.
 """
 
@@ -133,7 +135,7 @@ class ChurnModel:
         return bgnbd.p_alive(self._params, *self.bgnbd_stats(u, now_ms))
 
     def risk(self, u: ChurnUser, now_ms: int) -> float:
-        """Risk in [0, 1]: P(no order in the next ``label_horizon_days``)."""
+        """Risk in [0, 1]: P(no activity in the next ``label_horizon_days``)."""
         now_day = now_ms // DAY_MS
         return self.blend.risk(features(u.snapshot(), now_day, self._params, self.config))
 
@@ -237,16 +239,14 @@ class ChurnModel:
         as_of = start - 1  # scores at the end of the previous day, like an end-of-day cut
         for u in users:
             if u.snap_epoch == epoch:
-                # Active in the epoch: churned only if none of it was an order... no: the
-                # label is activity. Any event in the epoch means the customer was alive.
-                snap, churned = u.snap, False
+                snap, churned = u.snap, False  # any event in the epoch: still active
             elif u.snap_epoch == epoch + 1 and u.snap is not None and u.snap[9] // DAY_MS < start:
                 snap, churned = u.snap, True  # silent all epoch; its next snapshot still holds
             elif u.snap_epoch < epoch:
                 snap, churned = u.snapshot(), True
             else:
                 continue  # the start-of-epoch state was overwritten: skip, never guess
-            if snap is not None and 0 <= snap[9] // DAY_MS < start:
+            if snap is not None and 0 <= snap[9] // DAY_MS < start:  # seen before the epoch
                 self.examples.append((snap, as_of, int(churned)))
 
     def _fit_blend(self) -> None:

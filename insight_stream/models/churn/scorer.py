@@ -25,7 +25,7 @@ FEATURES: tuple[str, ...] = (
     "one_time_buyer",  # x == 0 (BG/NBD's blind spot: it calls them surely alive)
     "log_bgnbd_dead",  # log(1 - P(alive) + 0.001)
     "never_ordered",
-    "log_browse_silence",  # log1p(days since last click / usual click gap)
+    "log_browse_silence",  # log1p(days since last click / usual click gap); orders if no clicks
     "log_decayed_browsing",  # recency-weighted count of click days
     "never_browsed",
 )
@@ -49,7 +49,7 @@ def features(s: Snapshot, now_day: int, params: Params, config: ChurnConfig) -> 
     >>> u.first_day, u.last_day, u.x, u.value = 100, 130, 3, 80.0
     >>> f = features(u.snapshot(), 190, (0.243, 4.414, 0.793, 2.426), ChurnConfig())
     >>> [round(v, 2) for v in f]
-    [4.11, 1.39, 0.0, -0.47, 0.0, 0.0, 0.0, 1.0]
+    [4.11, 1.39, 0.0, -0.47, 0.0, 1.95, 0.69, 1.0]
     """
     first, last, x, _, _, click_first, click_last, click_days, click_decay, _ = s
     if first >= 0:
@@ -71,6 +71,16 @@ def features(s: Snapshot, now_day: int, params: Params, config: ChurnConfig) -> 
             math.log1p(quiet / max(usual, 1.0)),
             math.log1p(click_decay * 0.5 ** (quiet / config.click_half_life_days)),
             0.0,
+        ]
+    elif first >= 0:
+        # Order-only customers (no clickstream, e.g. CDNOW): their activity *is* their
+        # orders, so silence is measured against their own purchase rhythm.
+        quiet = max(now_day - last, 0)
+        usual = (last - first) / x if x > 0 else 30.0
+        browse_part = [
+            math.log1p(quiet / max(usual, 1.0)),
+            math.log1p((x + 1) * 0.5 ** (quiet / config.click_half_life_days)),
+            1.0,
         ]
     else:
         browse_part = [0.0, 0.0, 1.0]

@@ -57,6 +57,10 @@ class RecsConfig:
         0 keeps them (right for groceries, where people rebuy the same things).
     popular_per_segment
         Popular items tracked per segment (and globally) for cold start.
+    category_weight
+        Weight of "popular in your favourite categories": each category's decayed
+        best sellers, weighted by the user's category affinity (from the profile).
+        Personal taste without needing co-occurrence for the user's own items.
     popular_weight
         Weight of normalised segment popularity blended into every score; fills lists
         of users with little history and breaks near-ties towards what sells.
@@ -87,6 +91,7 @@ class RecsConfig:
     exclude_bought_days: float = 7.0
     popular_per_segment: int = 50
     popular_weight: float = 0.05
+    category_weight: float = 0.3
 
     def __post_init__(self) -> None:
         checks = (
@@ -114,6 +119,7 @@ class RecsConfig:
             (self.exclude_bought_days >= 0, "exclude_bought_days must be >= 0 (0 = off)"),
             (self.popular_per_segment >= 1, "popular_per_segment must be >= 1"),
             (self.popular_weight >= 0, "popular_weight must be >= 0"),
+            (self.category_weight >= 0, "category_weight must be >= 0"),
         )
         for ok, message in checks:
             if not ok:

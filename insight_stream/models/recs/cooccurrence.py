@@ -13,10 +13,11 @@ increments are inflated, a pair that is frequent *now* also overtakes stale ones
 
 Each item's similarity-sorted neighbour list is rebuilt on *write*, when the item's
 own mass has grown by 25 % since the last build (50 % through views; with
-inflation that is every ~0.2 x tau for a steadily bought item, whatever its rate). Reads never change
-state, so outputs depend on the input events only, not on when someone asked, and
-a restored checkpoint continues exactly like an uninterrupted run. Counts that
-decayed below ``FORGET`` are dropped when the clock is rebased.
+inflation that is every ~0.2 x tau for a steadily bought item, whatever its rate).
+Reads never change state, so outputs depend on the input events only, not on
+when someone asked, and a restored checkpoint continues exactly like an
+uninterrupted run. Counts that decayed below ``FORGET`` are dropped when the
+clock is rebased.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ from insight_stream.models.recs.cooccurrence import FORGET, heaviest
 
 _intern = sys.intern
 REFRESH = 1.05
-_Rows = dict[int | None, dict[str, float]]
-_Tops = dict[int | None, list[tuple[str, float]]]
+_Key = int | str | None  # segment id, category name, or None (global)
+_Rows = dict[_Key, dict[str, float]]
+_Tops = dict[_Key, list[tuple[str, float]]]
 
 
 class Popularity:
@@ -41,17 +42,18 @@ class Popularity:
     def __init__(self, size: int = 50) -> None:
         self.size = size
         self.counts: _Rows = {}
-        self.mass: dict[int | None, float] = {}
+        self.mass: dict[_Key, float] = {}
         self.tops: _Tops = {}  # segment -> [(item, share of the first)], materialised
-        self.built: dict[int | None, float] = {}  # segment -> its mass when its top was built
+        self.built: dict[_Key, float] = {}  # segment -> its mass when its top was built
 
     def add(self, items: list[str], w: float, segment: int | None) -> None:
         """Count a purchase of each of ``items`` in ``segment`` and globally."""
-        self._add(items, w, None)
+        self.add_to(None, items, w)
         if segment is not None:
-            self._add(items, w, segment)
+            self.add_to(segment, items, w)
 
-    def _add(self, items: list[str], w: float, key: int | None) -> None:
+    def add_to(self, key: _Key, items: list[str], w: float) -> None:
+        """Count ``items`` under ``key`` only (e.g. a category)."""
         row = self.counts.get(key)
         if row is None:
             row = self.counts[key] = {}
@@ -66,7 +68,7 @@ class Popularity:
             best = ranked[0][1] or 1.0
             self.tops[key] = [(item, c / best) for item, c in ranked]
 
-    def top(self, segment: int | None, k: int) -> list[tuple[str, float]]:
+    def top(self, segment: _Key, k: int) -> list[tuple[str, float]]:
         """Up to ``k`` most popular items of ``segment`` (None = global), with their
         popularity relative to the first (1.0), best first, ties by id."""
         return self.tops.get(segment, [])[:k]
@@ -81,10 +83,10 @@ class Popularity:
         self.mass = {key: m * factor for key, m in self.mass.items()}
         self.built = {key: m * factor for key, m in self.built.items()}
 
-    def __getstate__(self) -> tuple[int, _Rows, dict[int | None, float], _Tops, dict]:
+    def __getstate__(self) -> tuple[int, _Rows, dict[_Key, float], _Tops, dict]:
         return self.size, self.counts, self.mass, self.tops, self.built
 
-    def __setstate__(self, state: tuple[int, _Rows, dict[int | None, float], _Tops, dict]) -> None:
+    def __setstate__(self, state: tuple[int, _Rows, dict[_Key, float], _Tops, dict]) -> None:
         self.size, counts, self.mass, tops, self.built = state
         self.counts = {key: {_intern(i): c for i, c in row.items()} for key, row in counts.items()}
         self.tops = {key: [(_intern(i), s) for i, s in top] for key, top in tops.items()}

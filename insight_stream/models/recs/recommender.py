@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 
 from insight_stream.events.inputs import ClickEvent, OrderEvent
 from insight_stream.models.recs.config import RecsConfig
@@ -31,7 +32,7 @@ from insight_stream.models.recs.user import BOUGHT, CART, VIEW, RecsUser
 
 _intern = sys.intern
 _CLICK_KINDS = {"product_view": VIEW, "add_to_cart": CART, "wishlist": CART}
-_REPEAT, _POP_SEGMENT, _POP_GLOBAL = -1, -2, -3
+_REPEAT, _POP_SEGMENT, _POP_GLOBAL, _POP_CATEGORY = -1, -2, -3, -4
 
 Recommendation = tuple[str, float, str, str | None]
 """(item_id, score, reason, because_of)."""
@@ -49,18 +50,19 @@ class Recommender:
         Settings; the defaults are :class:`RecsConfig`'s.
 
     >>> from insight_stream.events import EVENT_ADAPTER
+    >>> T = 1_700_000_000_000  # event time, epoch ms
     >>> def order(user, items, ts):
     ...     return EVENT_ADAPTER.validate_python(dict(event_id=f"{user}{ts}", user_id=user,
-    ...         type="order_placed", order_id=f"o{user}{ts}", total=1.0, ts=ts,
+    ...         type="order_placed", order_id=f"o{user}{ts}", total=1.0, ts=T + ts,
     ...         lines=[dict(item_id=i, price=1.0) for i in items]))
     >>> r = Recommender(RecsConfig(exclude_bought_days=30))
     >>> users = {name: r.new_user() for name in ("ann", "bob", "cat")}
     >>> r.on_order(users["ann"], order("ann", ["tent", "stove"], 0), segment_id=1)
     >>> r.on_order(users["bob"], order("bob", ["tent", "stove", "mat"], 1000), segment_id=1)
     >>> r.on_order(users["cat"], order("cat", ["tent"], 2000), segment_id=1)
-    >>> [(item, reason) for item, _, reason, _ in r.recommend(users["cat"], 3000, k=2)]
+    >>> [(item, reason) for item, _, reason, _ in r.recommend(users["cat"], T + 3000, k=2)]
     [('stove', 'bought with tent'), ('mat', 'bought with tent')]
-    >>> r.recommend(r.new_user(), 3000, k=1, segment_id=1)[0][::2]
+    >>> r.recommend(r.new_user(), T + 3000, k=1, segment_id=1)[0][::2]
     ('tent', 'popular in your segment')
     """
 
@@ -69,6 +71,7 @@ class Recommender:
         "_gap_ms",
         "_recent_inv_tau",
         "_user_inv_tau",
+        "by_category",
         "clock",
         "config",
         "cooc",
@@ -84,6 +87,7 @@ class Recommender:
             cfg.max_neighbours, cfg.max_candidates, cfg.similarity, cfg.shrinkage
         )
         self.popular = Popularity(cfg.popular_per_segment)
+        self.by_category = Popularity(cfg.popular_per_segment)
         self.n_reversed = 0  # cancellations/returns folded in (user counts only)
         self._user_inv_tau = math.log(2.0) / (cfg.repeat_half_life_days * DAY_MS)
         self._recent_inv_tau = math.log(2.0) / (cfg.recent_half_life_days * DAY_MS)
@@ -102,6 +106,7 @@ class Recommender:
             factor = clock.rebase(ts)
             self.cooc.scale(factor)
             self.popular.scale(factor)
+            self.by_category.scale(factor)
         return clock.weight(ts)
 
     def on_click(self, u: RecsUser, event: ClickEvent) -> None:
@@ -134,6 +139,10 @@ class Recommender:
         cooc = self.cooc
         cooc.add_basket(items, g, cfg.max_basket)
         self.popular.add(items, g, segment_id)
+        if cfg.category_weight > 0.0:
+            for line in event.lines:
+                if line.category is not None:
+                    self.by_category.add_to(line.category, [_intern(line.item_id)], g)
         n = min(u.session_n, cfg.session_pairs)
         if n and cfg.session_weight > 0.0 and event.ts - (u.recent_meta[-1] >> 2) <= self._gap_ms:
             # Items viewed in the session that led to this order ("viewed X, bought Y").
@@ -148,9 +157,17 @@ class Recommender:
     # -- scoring ---------------------------------------------------------------------
 
     def recommend(
-        self, u: RecsUser, now_ms: int, k: int = 10, segment_id: int | None = None
+        self,
+        u: RecsUser,
+        now_ms: int,
+        k: int = 10,
+        segment_id: int | None = None,
+        categories: Sequence[tuple[str, float]] | None = None,
     ) -> list[Recommendation]:
         """Top ``k`` items for the user at event time ``now_ms``, best first.
+
+        ``categories`` are the user's category affinities as shares (from the
+        profile); with them, each category's best sellers count in proportion.
 
         Returns ``(item_id, score, reason, because_of)`` tuples; ties are broken by
         item id, so the same state always gives the same list. Read-only.
@@ -161,6 +178,7 @@ class Recommender:
         scores: dict[str, float] = {}
         best: dict[str, float] = {}
         source: dict[str, int] = {}
+        cat_of: dict[str, str] = {}
         if cfg.repeat_weight > 0.0 and u.orders > 0.0:
             rw = cfg.repeat_weight / u.orders
             for item, c in zip(u.bought, u.counts, strict=True):
@@ -199,15 +217,31 @@ class Recommender:
                     if s > best.get(item, 0.0):
                         best[item] = s
                         source[item] = src
+        if categories and cfg.category_weight > 0.0:
+            n = cfg.popular_per_segment
+            for category, share in categories:
+                w = cfg.category_weight * share
+                for item, pop in self.by_category.top(category, n):
+                    s = w * pop
+                    scores[item] = scores.get(item, 0.0) + s
+                    if s > best.get(item, 0.0):
+                        best[item] = s
+                        source[item] = _POP_CATEGORY
+                        cat_of[item] = category
         if self._exclude_ms > 0.0:
             cutoff = (now_ms - self._exclude_ms) // 60_000
             for item, minute in zip(u.bought, u.last, strict=True):
                 if minute > cutoff:
                     scores.pop(item, None)
         top = heaviest(scores, k)
-        return [(item, score, *self._reason(u, item, source[item], now_ms)) for item, score in top]
+        return [
+            (item, score, *self._reason(u, item, source[item], now_ms, cat_of.get(item)))
+            for item, score in top
+        ]
 
-    def _reason(self, u: RecsUser, item: str, src: int, now_ms: int) -> tuple[str, str | None]:
+    def _reason(
+        self, u: RecsUser, item: str, src: int, now_ms: int, category: str | None = None
+    ) -> tuple[str, str | None]:
         if src >= 0:
             seed = u.recent[src]
             verb = "bought" if u.recent_meta[src] & 3 == BOUGHT else "viewed"
@@ -217,6 +251,8 @@ class Recommender:
                 -max(0, now_ms - (u.base or now_ms)) * self._user_inv_tau
             )
             return ("you buy this often" if count >= 1.5 else "you bought this before"), None
+        if src == _POP_CATEGORY:
+            return f"popular in {category}, one of your favourite categories", None
         if src == _POP_SEGMENT:
             return "popular in your segment", None
         return "popular now", None

@@ -143,7 +143,7 @@ class Segmenter:
         return True
 
     def refit(self, profiles: Iterable[ProfileState], now: int) -> None:
-        """Re-standardise on current mature profiles and run Lloyd steps from the current centres."""
+        """Re-standardise on current mature profiles; Lloyd steps from the current centres."""
         assert self.km is not None
         min_sessions = self.config.min_sessions
         rows = [transform(raw_features(p)) for p in profiles if p.sessions >= min_sessions]
@@ -210,7 +210,9 @@ class Segmenter:
         self.__dict__.update(state)
         self.km = None
         if centres is not None:
-            km = KMeans(n_clusters=self.config.k, halflife=self.config.halflife, seed=self.config.seed)
+            km = KMeans(
+                n_clusters=self.config.k, halflife=self.config.halflife, seed=self.config.seed
+            )
             for j, c in centres.items():  # type: ignore[union-attr]
                 km.centers[j].clear()
                 km.centers[j].update(c)
