@@ -11,9 +11,10 @@ adds overhead, so the split is a ratio, the uninstrumented pass is the speed).
 from __future__ import annotations
 
 import gc
+import pickle
 import resource
-import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -37,22 +38,20 @@ def _chunks(shop: Shop, limit: int | None):
         yield chunk
 
 
-def deep_size(obj: Any, seen: set[int] | None = None) -> int:
-    """Bytes held by ``obj`` and everything it references that is not shared (interned str etc.)."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen or obj is None or isinstance(obj, bool | type):
-        return 0
-    seen.add(id(obj))
-    size = sys.getsizeof(obj)
-    if isinstance(obj, dict):
-        size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
-    elif isinstance(obj, list | tuple | set | frozenset):
-        size += sum(deep_size(v, seen) for v in obj)
-    elif hasattr(obj, "__slots__"):
-        size += sum(deep_size(getattr(obj, s, None), seen) for s in obj.__slots__)
-    elif hasattr(obj, "__dict__"):
-        size += deep_size(vars(obj), seen)
-    return size
+def state_bytes_per_user(users: dict[str, Any], sample: int = 2000) -> float:
+    """Heap bytes per user, measured: rebuild a sample of users from their checkpoint
+    blobs under ``tracemalloc`` (counts real allocations; small ints and strings shared
+    by many users are counted once per sample, as in the live process)."""
+    ids = sorted(users)[:: max(len(users) // sample, 1)]
+    blob = pickle.dumps({u: users[u] for u in ids}, protocol=pickle.HIGHEST_PROTOCOL)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    copy = pickle.loads(blob)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del copy
+    return (after - before) / max(len(ids), 1)
 
 
 def _throughput(
@@ -107,25 +106,32 @@ def _stage_split(sim: SimConfig, limit: int) -> dict[str, float]:
     spent: dict[str, float] = {}
     pc = time.perf_counter
 
-    def wrap(obj: Any, attr: str, stage: str) -> None:
-        fn = getattr(obj, attr)
-
-        def timed(*a: Any, **k: Any) -> Any:
+    def timed(fn: Callable[..., Any], stage: str) -> Callable[..., Any]:
+        def call(*a: Any, **k: Any) -> Any:
             t = pc()
             try:
                 return fn(*a, **k)
             finally:
                 spent[stage] = spent.get(stage, 0.0) + pc() - t
 
-        setattr(obj, attr, timed)
+        return call
 
-    wrap(proc.recs, "on_click", "recommendations")
-    wrap(proc.recs, "on_order", "recommendations")
-    wrap(proc.churn, "on_event", "churn")
-    wrap(proc.churn, "next_check_ms", "timers")
-    wrap(proc, "_fire_timers", "timers")
-    wrap(proc.segments, "learn", "segments")
-    wrap(proc, "_score_before_learning", "quality_tracking")
+    class Timed:
+        """Proxy a model (models use __slots__, so methods cannot be patched in place)."""
+
+        def __init__(self, inner: Any, stages: dict[str, str]) -> None:
+            self._inner = inner
+            for attr, stage in stages.items():
+                setattr(self, attr, timed(getattr(inner, attr), stage))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._inner, name)
+
+    proc.recs = Timed(proc.recs, {"on_click": "recommendations", "on_order": "recommendations"})
+    proc.churn = Timed(proc.churn, {"on_event": "churn", "next_check_ms": "timers"})
+    proc.segments = Timed(proc.segments, {"learn": "segments", "predict": "segments"})
+    proc._fire_timers = timed(proc._fire_timers, "timers")
+    proc._score_before_learning = timed(proc._score_before_learning, "quality_tracking")
     n = 0
     t_decode = t_all = t_drain = 0.0
     for chunk in _chunks(Shop(sim), limit):
@@ -165,10 +171,7 @@ def run_engine_bench(
     sim = SimConfig(users=users, days=days, seed=seed)
     proc, t = _throughput(sim, flush_every, limit, on_progress)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    sample = sorted(proc.users)[:: max(len(proc.users) // 2000, 1)]
-    per_user = sum(deep_size(proc.users[u]) + sys.getsizeof(u) + 16 for u in sample) / max(
-        len(sample), 1
-    )
+    per_user = state_bytes_per_user(proc.users)
     stages = _stage_split(sim, stage_events) if stage_events else {}
     events = t["events"]
     return {

@@ -1,8 +1,15 @@
 """Prequential evaluation on a simulated shop against its ground truth.
 
-The engine sees the events exactly as live (raw bytes -> decode -> process);
-before each ``order_placed`` it is asked for the user's top 10 (score, then
-learn). Baselines are computed in the same pass on the same orders.
+The engine sees the events exactly as live (raw bytes -> decode -> process).
+Recommendations are scored as **next-basket prediction** (score, then learn):
+at the first event of each session, before the engine sees it, the user's top
+10 is taken (``Processor.recommend``); when that session ends in an
+``order_placed``, the snapshot is scored against the order's items. Scoring at
+the order itself would leak: every ordered item was viewed and carted earlier
+in the same session, so the engine's recent items would already hold the
+basket. Only users with at least one earlier order count. The popularity
+baseline (global best sellers so far) is snapshotted at the same moments and
+scored on the same orders.
 
 * segments: ARI / NMI of the final segment vs latent type, over established customers
   (>= ``segment_min_sessions`` sessions: fewer visits do not reveal a type);
@@ -22,7 +29,7 @@ from typing import Any
 from insight_stream.evaluate.auc import roc_auc
 from insight_stream.evaluate.clustering import adjusted_rand_index, normalized_mutual_info
 from insight_stream.evaluate.ranking import hit_rate, ndcg
-from insight_stream.events import DlqRecord, OrderEvent, decode
+from insight_stream.events import ClickEvent, DlqRecord, OrderEvent, decode
 from insight_stream.processor import EngineConfig, Processor
 from insight_stream.sim import Shop, SimConfig
 
@@ -44,7 +51,8 @@ class _TopK:
 
     def top(self) -> list[str]:
         if self._since >= self.every:
-            self._top = [i for i, _ in sorted(self.counts.items(), key=lambda t: (-t[1], t[0]))[: self.k]]
+            ranked = sorted(self.counts.items(), key=lambda t: (-t[1], t[0]))
+            self._top = [i for i, _ in ranked[: self.k]]
             self._since = 0
         return self._top
 
@@ -70,22 +78,33 @@ def evaluate_simulated(
     n_orders = dlq = 0
     pending = 0
     alerts: list[dict[str, Any]] = []
+    # user -> (session id, (engine top 10, popularity top 10) or None if not scored)
+    snapshots: dict[str, tuple[str, tuple[list[str], list[str]] | None]] = {}
     for topic, raw in shop.events():
         ev = decode(raw, topic)
         if isinstance(ev, DlqRecord):
             dlq += 1
             continue
-        if isinstance(ev, OrderEvent) and ev.type == "order_placed":
-            u = proc.users.get(ev.user_id)
+        uid = ev.user_id
+        if isinstance(ev, ClickEvent) and ev.session_id is not None:
+            snap = snapshots.get(uid)
+            if snap is None or snap[0] != ev.session_id:
+                u = proc.users.get(uid)
+                scored = u is not None and u.profile.orders > 0
+                tops = (proc.recommend(uid, 10), list(popularity.top())) if scored else None
+                snapshots[uid] = (ev.session_id, tops)
+        elif isinstance(ev, OrderEvent) and ev.type == "order_placed":
+            snap = snapshots.get(uid)
             bought = {line.item_id for line in ev.lines}
-            if u is not None and u.profile.orders > 0:
+            if snap is not None and snap[1] is not None:
                 n_orders += 1
-                h, n = _hit_ndcg(proc.recommend(ev.user_id, 10), bought)
+                h, n = _hit_ndcg(snap[1][0], bought)
                 sums["hr"] += h
                 sums["ndcg"] += n
-                h, n = _hit_ndcg(popularity.top(), bought)
+                h, n = _hit_ndcg(snap[1][1], bought)
                 sums["pop_hr"] += h
                 sums["pop_ndcg"] += n
+                snapshots[uid] = (snap[0], None)  # a snapshot scores one order at most
             popularity.add([line.item_id for line in ev.lines])
         proc.process(ev)
         pending += 1
@@ -104,7 +123,9 @@ def evaluate_simulated(
     seg_pairs = [
         (truth.users[uid].type, u.segment)
         for uid, u in sorted(proc.users.items())
-        if u.profile.sessions >= segment_min_sessions and u.segment is not None and uid in truth.users
+        if u.profile.sessions >= segment_min_sessions
+        and u.segment is not None
+        and uid in truth.users
     ]
     t_types = [a for a, _ in seg_pairs]
     f_segs = [b for _, b in seg_pairs]
@@ -146,7 +167,10 @@ def evaluate_simulated(
             else 0.0,
         },
         "baselines": {
-            "popularity": {"recs_hr_at_10": sums["pop_hr"] / n, "recs_ndcg_at_10": sums["pop_ndcg"] / n},
+            "popularity": {
+                "recs_hr_at_10": sums["pop_hr"] / n,
+                "recs_ndcg_at_10": sums["pop_ndcg"] / n,
+            },
             "recency": {"churn_roc_auc": roc_auc(labels, recency)},
         },
         "counts": {

@@ -21,8 +21,10 @@ class EngineConfig:
     alert_items
         Recommended items attached to a churn alert's suggested action.
     track_quality
-        Score recommendations before learning each order (prequential hit rate,
-        exported as a metric); costs one ``recommend`` per order.
+        Score recommendations before learning orders (prequential hit rate,
+        exported as a metric); costs one ``recommend`` per sampled order.
+    quality_sample
+        Track 1 in this many orders (chosen by a stable hash of the order id).
     """
 
     profile: ProfileConfig = field(default_factory=ProfileConfig)
@@ -32,9 +34,12 @@ class EngineConfig:
     top_n: int = 10
     alert_items: int = 3
     track_quality: bool = True
+    quality_sample: int = 8
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
             raise ValueError("engine.top_n must be >= 1")
+        if self.quality_sample < 1:
+            raise ValueError("engine.quality_sample must be >= 1")
         if self.alert_items < 0:
             raise ValueError("engine.alert_items must be >= 0")

@@ -1,9 +1,13 @@
 """Latent customer types and the per-user behaviour drawn around them.
 
 Each type is a small set of means (visit rate, browsing depth, conversion,
-basket size, price tier, coupon and return rates, category taste). Every user
-gets their own parameters drawn within ~10% of their type's means, so types are
-separable on profile features yet no two users are identical.
+basket size, price tier, coupon and return rates, category taste, staples).
+Every user gets their own parameters drawn within ~10% of their type's means, so
+types are separable on profile features yet no two users are identical.
+
+Staples are a user's few favourite items, drawn from their own taste (category
+and price tier, popularity-weighted); each buying session rebuys each staple
+with the type's ``rebuy`` probability, so repeat purchases are personal.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -26,7 +31,8 @@ class CustomerType:
     ``cart_rate`` is the chance that a product view in a non-buying session ends
     in the cart (abandoned carts); buying sessions add ``basket`` items on average.
     ``tiers`` weights budget / mid / premium items; ``churn_share`` is the share of
-    the type that churns inside the window.
+    the type that churns inside the window. ``staples`` is the mean number of
+    favourite items a user rebuys, each with probability ``rebuy`` per buying session.
     """
 
     name: str
@@ -45,6 +51,8 @@ class CustomerType:
     login_rate: float
     ages: tuple[float, ...]
     devices: tuple[float, float, float]
+    staples: float = 0.0
+    rebuy: float = 0.0
 
 
 TYPES: tuple[CustomerType, ...] = (
@@ -65,6 +73,8 @@ TYPES: tuple[CustomerType, ...] = (
         login_rate=0.9,
         ages=(1, 3, 4, 3, 2, 1),
         devices=(4, 5, 1),
+        staples=4.0,
+        rebuy=0.35,
     ),
     CustomerType(
         name="bargain_hunter",
@@ -83,6 +93,8 @@ TYPES: tuple[CustomerType, ...] = (
         login_rate=0.6,
         ages=(3, 4, 3, 2, 1, 1),
         devices=(6, 3, 1),
+        staples=5.0,
+        rebuy=0.3,
     ),
     CustomerType(
         name="window_shopper",
@@ -101,6 +113,8 @@ TYPES: tuple[CustomerType, ...] = (
         login_rate=0.3,
         ages=(5, 4, 2, 1, 1, 1),
         devices=(7, 2, 1),
+        staples=1.0,
+        rebuy=0.05,
     ),
     CustomerType(
         name="occasional_big_spender",
@@ -119,6 +133,8 @@ TYPES: tuple[CustomerType, ...] = (
         login_rate=0.7,
         ages=(1, 2, 3, 4, 3, 2),
         devices=(3, 6, 1),
+        staples=2.0,
+        rebuy=0.15,
     ),
     CustomerType(
         name="casual_regular",
@@ -137,6 +153,8 @@ TYPES: tuple[CustomerType, ...] = (
         login_rate=0.5,
         ages=(2, 3, 3, 3, 2, 2),
         devices=(5, 4, 1),
+        staples=2.0,
+        rebuy=0.3,
     ),
 )
 """The latent types, in the order of ``GroundTruth.types``."""
@@ -164,13 +182,16 @@ class Customer:
         "coupon",
         "demo",
         "favs",
+        "followups",
         "gap_ms",
         "index",
         "limit",
         "login",
+        "rebuy",
         "returns",
         "search",
         "signup",
+        "staples",
         "tier_cum",
         "type_index",
         "uid",
@@ -215,6 +236,44 @@ class Customer:
         self.cat_cum = cat_cum
         self.favs = (int(rng.random() * n_categories), int(rng.random() * n_categories))
         self.demo = demo
+        self.rebuy = t.rebuy
+        self.staples: tuple[int, ...] = ()  # drawn by draw_staples (needs the catalog)
+        self.followups: list[tuple[int, int]] = []  # (due ts, item) complements to buy later
+
+    def taste(self, u1: float, u2: float, u3: float) -> int:
+        """Category index for three uniform draws: 30 % one of the two personal
+        favourites, else the type's category table."""
+        if u1 < 0.3:
+            return self.favs[0] if u2 < 0.6 else self.favs[1]
+        cum = self.cat_cum
+        i = bisect(cum, u3)
+        return i if i < len(cum) else len(cum) - 1
+
+    def tier(self, u: float) -> int:
+        """Price tier (0 budget, 1 mid, 2 premium) for a uniform draw."""
+        tc = self.tier_cum
+        return 0 if u < tc[0] else (1 if u < tc[1] else 2)
+
+
+def draw_staples(c: Customer, pick: Callable[[int, int, float], int], rng: random.Random) -> None:
+    """Give ``c`` its staples: a Poisson-ish count around the type's mean (at least 1
+    when the mean is positive), distinct items drawn like the user's own views.
+
+    ``pick(category, tier, u)`` maps a uniform draw to an item (``Catalog.pick``).
+    """
+    t = TYPES[c.type_index]
+    c.rebuy = min(0.9, t.rebuy * math.exp(rng.gauss(0.0, _SPREAD)))
+    if t.staples <= 0.0:
+        c.staples = ()
+        return
+    n = max(1, round(t.staples * math.exp(rng.gauss(0.0, 0.3))))
+    r = rng.random
+    chosen: dict[int, None] = {}
+    for _ in range(4 * n):
+        if len(chosen) >= n:
+            break
+        chosen[pick(c.taste(r(), r(), r()), c.tier(r()), r())] = None
+    c.staples = tuple(chosen)
 
 
 def draw_demographics(t: CustomerType, rng: random.Random) -> dict[str, str]:

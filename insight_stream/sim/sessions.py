@@ -20,6 +20,13 @@ COMPLEMENT_BUY = 0.65
 """Chance that a bought item's complement is added to the basket at checkout."""
 COMPLEMENT_VIEW = 0.3
 """Chance that viewing an item with a complement leads to viewing the complement."""
+FOLLOWUP = 0.5
+"""Chance that a bought item's complement, when not added at checkout, is bought in a
+later session (an accessory follow-up), once ``FOLLOWUP_DAYS`` have passed."""
+FOLLOWUP_DAYS = (2.0, 14.0)
+"""Range (uniform) of the delay before a follow-up complement is due."""
+FOLLOWUP_EXPIRY_DAYS = 30.0
+"""A due follow-up not bought within this many days is forgotten."""
 _REMOVE = 0.08
 _WISHLIST = 0.04
 _CLICK_GAP_MS = 35_000.0
@@ -131,10 +138,35 @@ class SessionWriter:
         if target > n_views:
             n_views = target
         cart: list[int] = []
+        # Planned items of a buying session: staples rebought, complements followed up.
+        plan: list[int] = []
+        followed: set[int] = set()
+        if buying:
+            rebuy = c.rebuy
+            for item in c.staples:
+                if rand() < rebuy:
+                    plan.append(item)
+            if c.followups:
+                kept = []
+                expiry = FOLLOWUP_EXPIRY_DAYS * _DAY
+                for due, item in c.followups:
+                    if due > t:
+                        kept.append((due, item))
+                    elif t - due < expiry and item not in plan:
+                        plan.append(item)
+                        followed.add(item)
+                c.followups = kept
+            if len(plan) > target:
+                del plan[target:]
         views_left = n_views
         while views_left > 0:
             t += 1000 + int(expo(1.0 / _CLICK_GAP_MS))
-            category, tier = taste(), tier_pick()
+            planned = -1
+            if plan and rand() * views_left < len(plan):
+                planned = plan.pop()
+                category, tier = cat.item_cat[planned], cat.item_tier[planned]
+            else:
+                category, tier = taste(), tier_pick()
             u = rand()
             if u < c.search:
                 words = _QUERY_WORDS[tier]
@@ -145,7 +177,7 @@ class SessionWriter:
             elif u < c.search + 0.05:
                 click("page_view", t)["category"] = cat.categories[category]
                 t += 1000 + int(expo(1.0 / _CLICK_GAP_MS))
-            item = pick(category, tier)
+            item = planned if planned >= 0 else pick(category, tier)
             item_fields(click("product_view", t), item)
             views_left -= 1
             partner = comp.get(item)
@@ -155,7 +187,13 @@ class SessionWriter:
             if rand() < _WISHLIST:
                 t += 1000 + int(expo(1.0 / 8000))
                 item_fields(click("wishlist", t), item)
-            wanted = target - len(cart)
+            if planned >= 0:
+                if item not in cart:
+                    t += 1000 + int(expo(1.0 / 15000))
+                    item_fields(click("add_to_cart", t), item)
+                    cart.append(item)
+                continue
+            wanted = target - len(cart) - len(plan)
             p_add = wanted / (views_left + 1) if buying else c.view_cart
             if item not in cart and rand() < p_add:
                 t += 1000 + int(expo(1.0 / 15000))
@@ -168,15 +206,23 @@ class SessionWriter:
                     views_left += buying  # a buyer keeps looking for a replacement
 
         if buying and cart:
+            later = []
             for item in list(cart):
                 partner = comp.get(item)
-                if partner is not None and partner not in cart and rand() < COMPLEMENT_BUY:
+                if partner is None or partner in cart or item in followed:
+                    continue
+                if rand() < COMPLEMENT_BUY:
                     t += 1000 + int(expo(1.0 / 10000))
                     item_fields(click("product_view", t), partner)
                     t += 1000 + int(expo(1.0 / 8000))
                     item_fields(click("add_to_cart", t), partner)
                     cart.append(partner)
+                elif rand() < FOLLOWUP:
+                    later.append(partner)
             t += 5000 + int(expo(1.0 / 60000))
+            lo, hi = FOLLOWUP_DAYS
+            for partner in later:
+                c.followups.append((t + int((lo + rand() * (hi - lo)) * _DAY), partner))
             self._order(c, t, cart, recs)
 
         limit = c.limit

@@ -24,6 +24,7 @@ from insight_stream.sim.customers import (
     TYPES,
     Customer,
     draw_demographics,
+    draw_staples,
     type_category_tables,
 )
 from insight_stream.sim.malformed import corrupt
@@ -40,7 +41,7 @@ CHURN_QUIET_TAIL = 0.25
 
 
 class Shop:
-    """A simulated e-commerce shop with known customer types, churn and complements.
+    """A simulated e-commerce shop with known customer types, churn, complements and staples.
 
     Examples
     --------
@@ -88,6 +89,11 @@ class Shop:
             self.customers.append(customer)
             users[customer.uid] = UserTruth(kind.name, churn_ts, signup, demo)
         cat = self.catalog
+        # Staples come from their own stream, so the population above is the same
+        # whatever the staple settings.
+        staple_rng = random.Random(f"{cfg.seed}:staples")
+        for customer in self.customers:
+            draw_staples(customer, cat.pick, staple_rng)
         self.truth = GroundTruth(
             users=users,
             types=[t.name for t in TYPES],
@@ -99,6 +105,9 @@ class Shop:
             start_ms=start_ms,
             end_ms=end_ms,
             config=cfg.to_json(),
+            staples={
+                c.uid: [cat.item_ids[i] for i in c.staples] for c in self.customers if c.staples
+            },
         )
 
     def records(self) -> Iterator[tuple[int, str, dict]]:

@@ -22,15 +22,17 @@ class UserTruth:
 
 @dataclass
 class GroundTruth:
-    """Latent types, churn times, catalog and complements of a simulated shop.
+    """Latent types, churn times, catalog, complements and staples of a simulated shop.
 
-    ``malformed`` is filled in while :meth:`Shop.events` runs (0 before).
+    ``malformed`` is filled in while :meth:`Shop.events` runs (0 before);
+    ``staples`` maps a user to the favourite items they rebuy (users without: absent).
 
     Examples
     --------
     >>> t = GroundTruth(users={"u00001": UserTruth("bargain_hunter", None, 5)},
     ...                 types=["bargain_hunter"], complements=[("i0001", "i0002")],
-    ...                 items={"i0001": ("books", 9.99)}, start_ms=0, end_ms=10)
+    ...                 items={"i0001": ("books", 9.99)}, start_ms=0, end_ms=10,
+    ...                 staples={"u00001": ["i0001"]})
     >>> GroundTruth.from_json(t.to_json()) == t
     True
     >>> t.churned()
@@ -45,6 +47,7 @@ class GroundTruth:
     end_ms: int
     malformed: int = 0
     config: dict[str, object] = field(default_factory=dict)
+    staples: dict[str, list[str]] = field(default_factory=dict)
 
     def churned(self, before: int | None = None) -> set[str]:
         """Users whose ``churn_ts`` falls before ``before`` (default: the end of the window)."""
@@ -70,6 +73,7 @@ class GroundTruth:
                 for u, t in self.users.items()
             },
             "config": dict(self.config),
+            "staples": {u: list(items) for u, items in self.staples.items()},
         }
 
     @classmethod
@@ -87,4 +91,5 @@ class GroundTruth:
             end_ms=int(data["end_ms"]),
             malformed=int(data.get("malformed", 0)),
             config=dict(data.get("config", {})),
+            staples={u: list(items) for u, items in data.get("staples", {}).items()},
         )

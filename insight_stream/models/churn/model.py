@@ -137,13 +137,14 @@ class ChurnModel:
     def risk(self, u: ChurnUser, now_ms: int) -> float:
         """Risk in [0, 1]: P(no activity in the next ``label_horizon_days``)."""
         now_day = now_ms // DAY_MS
-        return self.blend.risk(features(u.snapshot(), now_day, self._params, self.config))
+        f = features(u.snapshot(), now_day, self._params, self.config, not self.blend.learned)
+        return self.blend.risk(f)
 
     def score(self, u: ChurnUser, now_ms: int) -> tuple[float, list[str]]:
         """Risk and the readable reasons behind it (strongest first)."""
         now_day = now_ms // DAY_MS
         snap = u.snapshot()
-        f = features(snap, now_day, self._params, self.config)
+        f = features(snap, now_day, self._params, self.config, not self.blend.learned)
         risk = self.blend.risk(f)
         why = reasons(snap, now_day, self.p_alive(u, now_ms), self.blend.contributions(f))
         return risk, why

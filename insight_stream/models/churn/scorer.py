@@ -37,8 +37,20 @@ DEFAULT_WEIGHTS: tuple[float, ...] = (-2.0, 0.2, -0.3, 1.0, 0.3, 0.3, 3.0, -0.3,
 DEFAULT_CENTER: tuple[float, ...] = (2.5, 0.5, 0.5, -1.0, 0.0, 1.0, 0.5, 0.0)
 
 
-def features(s: Snapshot, now_day: int, params: Params, config: ChurnConfig) -> list[float]:
+def features(
+    s: Snapshot,
+    now_day: int,
+    params: Params,
+    config: ChurnConfig,
+    order_silence_fallback: bool = False,
+) -> list[float]:
     """Feature vector of a state snapshot ``s`` seen at day ``now_day``.
+
+    With ``order_silence_fallback``, customers without any clickstream get their
+    browsing-silence features from their orders instead (silence against their own
+    purchase rhythm). The hand-set default weights lean on browsing silence, so this
+    keeps order-only customers scored sensibly before the blend has learned; the
+    learned blend sees the plain features, which it can weigh itself.
 
     Only signals whose meaning does not drift with the customer's age: the blend
     is learned on younger snapshots than it scores (labels take H days to mature),
@@ -49,7 +61,7 @@ def features(s: Snapshot, now_day: int, params: Params, config: ChurnConfig) -> 
     >>> u.first_day, u.last_day, u.x, u.value = 100, 130, 3, 80.0
     >>> f = features(u.snapshot(), 190, (0.243, 4.414, 0.793, 2.426), ChurnConfig())
     >>> [round(v, 2) for v in f]
-    [4.11, 1.39, 0.0, -0.47, 0.0, 1.95, 0.69, 1.0]
+    [4.11, 1.39, 0.0, -0.47, 0.0, 0.0, 0.0, 1.0]
     """
     first, last, x, _, _, click_first, click_last, click_days, click_decay, _ = s
     if first >= 0:
@@ -72,7 +84,7 @@ def features(s: Snapshot, now_day: int, params: Params, config: ChurnConfig) -> 
             math.log1p(click_decay * 0.5 ** (quiet / config.click_half_life_days)),
             0.0,
         ]
-    elif first >= 0:
+    elif first >= 0 and order_silence_fallback:
         # Order-only customers (no clickstream, e.g. CDNOW): their activity *is* their
         # orders, so silence is measured against their own purchase rhythm.
         quiet = max(now_day - last, 0)

@@ -35,6 +35,9 @@ class RecsConfig:
         the decayed co-occurrence count, so one chance co-purchase cannot rank first.
     recent_items
         Items remembered per user (views, carts, purchases), the seeds of "with X" scores.
+    max_seeds
+        Newest recent items used as seeds when scoring (older ones are remembered
+        for pairing but cost time for little gain).
     recent_half_life_days
         How fast a seed's weight fades with the time since the user touched it.
     seed_weights
@@ -53,8 +56,13 @@ class RecsConfig:
         Weight of the user's decayed purchase share (purchases of the item / orders) in
         the score; 0 turns repeat recommendations off.
     exclude_bought_days
-        Items the user bought less than this many days ago are not recommended;
-        0 keeps them (right for groceries, where people rebuy the same things).
+        Items the user bought less than this many days ago are not recommended
+        (unless they are the user's staples, see ``exclude_keep_repeats``); 0 keeps
+        them all (right for groceries, where people rebuy the same things).
+    exclude_keep_repeats
+        A just-bought item whose decayed purchase count is at least this stays
+        recommendable: 1.5 keeps what the user bought twice or more recently (their
+        staples), hides one-off purchases; ``inf`` hides every just-bought item.
     popular_per_segment
         Popular items tracked per segment (and globally) for cold start.
     category_weight
@@ -80,6 +88,7 @@ class RecsConfig:
     similarity: Similarity = "cosine"
     shrinkage: float = 1.0
     recent_items: int = 10
+    max_seeds: int = 5
     recent_half_life_days: float = 14.0
     seed_weights: tuple[float, float, float] = (0.5, 0.8, 1.0)
     session_pairs: int = 5
@@ -89,6 +98,7 @@ class RecsConfig:
     repeat_half_life_days: float = 30.0
     repeat_weight: float = 1.0
     exclude_bought_days: float = 7.0
+    exclude_keep_repeats: float = 1.5
     popular_per_segment: int = 50
     popular_weight: float = 0.05
     category_weight: float = 0.3
@@ -108,6 +118,7 @@ class RecsConfig:
             (self.similarity in SIMILARITIES, f"similarity must be one of {SIMILARITIES}"),
             (self.shrinkage >= 0, "shrinkage must be >= 0"),
             (self.recent_items >= 1, "recent_items must be >= 1"),
+            (self.max_seeds >= 0, "max_seeds must be >= 0"),
             (self.recent_half_life_days > 0, "recent_half_life_days must be > 0"),
             (len(self.seed_weights) == 3 and min(self.seed_weights) >= 0, "seed_weights: 3 x >= 0"),
             (self.session_pairs >= 0, "session_pairs must be >= 0"),
@@ -117,6 +128,7 @@ class RecsConfig:
             (self.repeat_half_life_days > 0, "repeat_half_life_days must be > 0"),
             (self.repeat_weight >= 0, "repeat_weight must be >= 0"),
             (self.exclude_bought_days >= 0, "exclude_bought_days must be >= 0 (0 = off)"),
+            (self.exclude_keep_repeats > 0, "exclude_keep_repeats must be > 0"),
             (self.popular_per_segment >= 1, "popular_per_segment must be >= 1"),
             (self.popular_weight >= 0, "popular_weight must be >= 0"),
             (self.category_weight >= 0, "category_weight must be >= 0"),

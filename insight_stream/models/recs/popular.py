@@ -35,15 +35,18 @@ class Popularity:
     [('c', 1.0), ('b', 0.6666666666666666)]
     >>> pop.top(None, k=1), pop.top(7, k=1)
     ([('c', 1.0)], [])
+    >>> pop.shares[1]
+    {'c': 1.0, 'b': 0.6666666666666666}
     """
 
-    __slots__ = ("built", "counts", "mass", "size", "tops")
+    __slots__ = ("built", "counts", "mass", "shares", "size", "tops")
 
     def __init__(self, size: int = 50) -> None:
         self.size = size
         self.counts: _Rows = {}
         self.mass: dict[_Key, float] = {}
         self.tops: _Tops = {}  # segment -> [(item, share of the first)], materialised
+        self.shares: dict[_Key, dict[str, float]] = {}  # the same, as {item: share}, ranked
         self.built: dict[_Key, float] = {}  # segment -> its mass when its top was built
 
     def add(self, items: list[str], w: float, segment: int | None) -> None:
@@ -66,7 +69,8 @@ class Popularity:
             self.built[key] = mass
             ranked = heaviest(row, self.size)
             best = ranked[0][1] or 1.0
-            self.tops[key] = [(item, c / best) for item, c in ranked]
+            top = self.tops[key] = [(item, c / best) for item, c in ranked]
+            self.shares[key] = dict(top)
 
     def top(self, segment: _Key, k: int) -> list[tuple[str, float]]:
         """Up to ``k`` most popular items of ``segment`` (None = global), with their
@@ -90,3 +94,4 @@ class Popularity:
         self.size, counts, self.mass, tops, self.built = state
         self.counts = {key: {_intern(i): c for i, c in row.items()} for key, row in counts.items()}
         self.tops = {key: [(_intern(i), s) for i, s in top] for key, top in tops.items()}
+        self.shares = {key: dict(top) for key, top in self.tops.items()}

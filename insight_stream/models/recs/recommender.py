@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+from array import array
 from collections.abc import Sequence
 
 from insight_stream.events.inputs import ClickEvent, OrderEvent
@@ -176,80 +177,111 @@ class Recommender:
             return []
         cfg = self.config
         scores: dict[str, float] = {}
-        best: dict[str, float] = {}
-        source: dict[str, int] = {}
-        cat_of: dict[str, str] = {}
+        get = scores.get
+        rw = 0.0
         if cfg.repeat_weight > 0.0 and u.orders > 0.0:
             rw = cfg.repeat_weight / u.orders
             for item, c in zip(u.bought, u.counts, strict=True):
                 if c > 0.0:
-                    scores[item] = best[item] = rw * c
-                    source[item] = _REPEAT
-        recent, meta = u.recent, u.recent_meta
-        if recent:
-            seed_weights, inv_tau, lists = cfg.seed_weights, self._recent_inv_tau, self.cooc.lists
-            for idx in range(len(recent) - 1, -1, -1):
-                m = meta[idx]
-                age = now_ms - (m >> 2)
-                w = seed_weights[m & 3] * (math.exp(-age * inv_tau) if age > 0 else 1.0)
-                if w <= 0.0:
-                    continue
-                entry = lists.get(recent[idx])
-                if entry is None:
-                    continue
-                for other, sim in zip(*entry, strict=True):
-                    s = w * sim
-                    scores[other] = scores.get(other, 0.0) + s
-                    if s > best.get(other, 0.0):
-                        best[other] = s
-                        source[other] = idx
-        if cfg.popular_weight > 0.0:
-            lists = [(None, cfg.popular_weight, _POP_GLOBAL)]
-            if segment_id is not None and self.popular.tops.get(segment_id):
-                lists = [
-                    (segment_id, cfg.popular_weight, _POP_SEGMENT),
-                    (None, 0.5 * cfg.popular_weight, _POP_GLOBAL),
-                ]
-            for key, weight, src in lists:
-                for item, share in self.popular.top(key, cfg.popular_per_segment):
-                    s = weight * share
-                    scores[item] = scores.get(item, 0.0) + s
-                    if s > best.get(item, 0.0):
-                        best[item] = s
-                        source[item] = src
-        if categories and cfg.category_weight > 0.0:
-            n = cfg.popular_per_segment
-            for category, share in categories:
-                w = cfg.category_weight * share
-                for item, pop in self.by_category.top(category, n):
-                    s = w * pop
-                    scores[item] = scores.get(item, 0.0) + s
-                    if s > best.get(item, 0.0):
-                        best[item] = s
-                        source[item] = _POP_CATEGORY
-                        cat_of[item] = category
-        if self._exclude_ms > 0.0:
+                    scores[item] = rw * c
+        seeds = self._seeds(u, now_ms)
+        for _, w, ids, sims in seeds:
+            for other, sim in zip(ids, sims, strict=True):
+                scores[other] = get(other, 0.0) + w * sim
+        pops = self._popular_lists(segment_id, categories)
+        for weight, top, _, _ in pops:
+            for item, share in top.items():
+                scores[item] = get(item, 0.0) + weight * share
+        if self._exclude_ms > 0.0 and u.bought:
+            # Just bought once: hidden. Bought again and again (a staple): kept.
             cutoff = (now_ms - self._exclude_ms) // 60_000
-            for item, minute in zip(u.bought, u.last, strict=True):
-                if minute > cutoff:
-                    scores.pop(item, None)
-        top = heaviest(scores, k)
+            keep = cfg.exclude_keep_repeats * self._user_inflation(u, now_ms)
+            pop = scores.pop
+            for item, minute, c in zip(u.bought, u.last, u.counts, strict=True):
+                if minute > cutoff and c < keep:
+                    pop(item, None)
         return [
-            (item, score, *self._reason(u, item, source[item], now_ms, cat_of.get(item)))
-            for item, score in top
+            (item, score, *self._reason(u, item, rw, seeds, pops, now_ms))
+            for item, score in heaviest(scores, k)
         ]
 
+    def _user_inflation(self, u: RecsUser, now_ms: int) -> float:
+        """Factor turning the user's stored purchase counts into decayed counts now."""
+        return math.exp(max(0, now_ms - (u.base or now_ms)) * self._user_inv_tau)
+
+    def _seeds(self, u: RecsUser, now_ms: int) -> list[tuple[int, float, tuple[str, ...], array]]:
+        """The newest ``max_seeds`` recent items with a neighbour list, as
+        ``(index in recent, weight, neighbour ids, similarities)``."""
+        recent = u.recent
+        if not recent:
+            return []
+        cfg = self.config
+        meta, lists, seed_weights = u.recent_meta, self.cooc.lists, cfg.seed_weights
+        inv_tau, exp = self._recent_inv_tau, math.exp
+        out = []
+        for idx in range(len(recent) - 1, max(len(recent) - cfg.max_seeds, 0) - 1, -1):
+            entry = lists.get(recent[idx])
+            if entry is None:
+                continue
+            m = meta[idx]
+            age = now_ms - (m >> 2)
+            w = seed_weights[m & 3] * (exp(-age * inv_tau) if age > 0 else 1.0)
+            if w > 0.0:
+                out.append((idx, w, entry[0], entry[1]))
+        return out
+
+    def _popular_lists(
+        self, segment_id: int | None, categories: Sequence[tuple[str, float]] | None
+    ) -> list[tuple[float, dict[str, float], int, str | None]]:
+        """Popularity terms as ``(weight, {item: share}, source, category)``."""
+        cfg = self.config
+        tops = self.popular.shares
+        out: list[tuple[float, dict[str, float], int, str | None]] = []
+        if cfg.popular_weight > 0.0:
+            w = cfg.popular_weight
+            segment_top = tops.get(segment_id) if segment_id is not None else None
+            if segment_top:
+                out.append((w, segment_top, _POP_SEGMENT, None))
+                w *= 0.5
+            out.append((w, tops.get(None, {}), _POP_GLOBAL, None))
+        if categories and cfg.category_weight > 0.0:
+            by_category = self.by_category.shares
+            for category, share in categories:
+                top = by_category.get(category)
+                if top:
+                    out.append((cfg.category_weight * share, top, _POP_CATEGORY, category))
+        return out
+
     def _reason(
-        self, u: RecsUser, item: str, src: int, now_ms: int, category: str | None = None
+        self,
+        u: RecsUser,
+        item: str,
+        rw: float,
+        seeds: list[tuple[int, float, tuple[str, ...], array]],
+        pops: list[tuple[float, dict[str, float], int, str | None]],
+        now_ms: int,
     ) -> tuple[str, str | None]:
+        """Reason of ``item``: its largest single contribution (first one on ties, in
+        the order repeat, seeds newest first, popularity lists)."""
+        src, best, category = _POP_GLOBAL, 0.0, None
+        if rw > 0.0 and item in u.bought:
+            best = rw * u.counts[u.bought.index(item)]
+            src = _REPEAT
+        for idx, w, ids, sims in seeds:
+            if item in ids:
+                s = w * sims[ids.index(item)]
+                if s > best:
+                    best, src = s, idx
+        for weight, top, kind, cat in pops:
+            share = top.get(item)
+            if share is not None and weight * share > best:
+                best, src, category = weight * share, kind, cat
         if src >= 0:
             seed = u.recent[src]
             verb = "bought" if u.recent_meta[src] & 3 == BOUGHT else "viewed"
             return f"{verb} with {seed}", seed
         if src == _REPEAT:
-            count = u.counts[u.bought.index(item)] * math.exp(
-                -max(0, now_ms - (u.base or now_ms)) * self._user_inv_tau
-            )
+            count = u.counts[u.bought.index(item)] / self._user_inflation(u, now_ms)
             return ("you buy this often" if count >= 1.5 else "you bought this before"), None
         if src == _POP_CATEGORY:
             return f"popular in {category}, one of your favourite categories", None
