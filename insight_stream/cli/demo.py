@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
         "simulator's ground truth. Everything is stopped and removed at the end.",
     )
     p.add_argument("--users", type=int, default=2000, help="simulated customers (default 2000)")
-    p.add_argument("--days", type=int, default=30, help="event-time window in days (default 30)")
+    p.add_argument("--days", type=int, default=120, help="event-time window in days (default 120)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument(
         "--malformed-rate",
@@ -82,7 +82,7 @@ def main(args: argparse.Namespace) -> int:
         finally:
             producer.close()
         print(f"metrics     http://127.0.0.1:{port}/metrics  (/healthz, /readyz) while it runs")
-        processor = Processor(EngineConfig())
+        processor = Processor(EngineConfig(), external_clock=True)
         ends = fed.end_offsets
         with Progress(fed.total, "process", force=True) as bar:
             code = run(

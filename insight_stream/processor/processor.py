@@ -63,8 +63,17 @@ class Processor:
     [('books', 1.0)]
     """
 
-    def __init__(self, config: EngineConfig | None = None) -> None:
+    def __init__(self, config: EngineConfig | None = None, external_clock: bool = False) -> None:
+        """``external_clock``: stream time moves only through :meth:`advance_time`.
+
+        Files and merged streams are in event-time order, so by default each event
+        advances stream time. A Kafka consumer reads several partitions that can be
+        far apart in event time; there the runtime advances time to a watermark (the
+        slowest partition still holding data), or a lagging partition's customers
+        would look silent and get inactivity timers and churn alerts they do not deserve.
+        """
         self.config = config or EngineConfig()
+        self.external_clock = external_clock
         self.users: dict[str, UserState] = {}
         self.segments = Segmenter(self.config.segments)
         self.recs = Recommender(self.config.recs)
@@ -88,7 +97,7 @@ class Processor:
     def process(self, ev: Event) -> None:
         """Fold one event into the state; fires inactivity timers that fell due."""
         ts = ev.ts
-        if ts > self.stream_time:
+        if ts > self.stream_time and not self.external_clock:
             self.stream_time = ts
             if ts >= self._next_housekeeping:
                 self._refit_models(ts)

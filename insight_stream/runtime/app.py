@@ -59,7 +59,7 @@ def with_retry(what: str, fn: Callable[[], T], metrics: Metrics, stop: threading
 def default_processor() -> Any:
     from insight_stream.processor import EngineConfig, Processor
 
-    return Processor(EngineConfig())
+    return Processor(EngineConfig(), external_clock=True)
 
 
 def prepare_topics(cfg: RuntimeConfig) -> dict[str, int]:

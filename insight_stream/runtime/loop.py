@@ -64,6 +64,7 @@ class Runner:
         self.fatal: BaseException | None = None
         self.closing = False
         self.last_event_ts = 0  # ms, newest event time seen
+        self.partition_ts: dict[Key, int] = {}  # newest event time per input partition
         self._last_record_wall = time.monotonic()
         self._next_commit = time.monotonic() + cfg.commit_interval_ms / 1000
         self._dlq_seen = {"decode": 0, "validation": 0, "processing": 0}
@@ -140,11 +141,14 @@ class Runner:
                 good += 1
                 last_ev = ev
             key = (topic, part)
+            if last_ev is not None and last_ev.ts > self.partition_ts.get(key, 0):
+                self.partition_ts[key] = last_ev.ts
             self.positions[key] = records[-1].offset + 1
             self.unsaved.add(key)
             self.applied[key] = self.applied.get(key, 0) + good
             m.consumed.labels(topic=topic).inc(len(records))
             total += len(records)
+        self._advance_watermark()
         elapsed = time.perf_counter() - t0
         m.batch_size.observe(total)
         for reason, n in self._dlq_seen.items():
@@ -159,6 +163,28 @@ class Runner:
         if self.on_batch is not None:
             self.on_batch(total)
         return elapsed
+
+    def _advance_watermark(self) -> None:
+        """Stream time = the slowest assigned partition that still has data to read.
+
+        Partitions that are caught up (position at the fetch high-watermark) do not
+        hold time back; when all are caught up, time is the newest event seen.
+        """
+        if not self.partition_ts:
+            return
+        lag = self.source.lag(self.positions)
+        behind = []
+        for key in self.source.assigned():
+            remaining = lag.get(key)
+            if remaining is None:
+                return  # not fetched yet: its event time is unknown, hold time back
+            if remaining > 0:
+                ts = self.partition_ts.get(key)
+                if ts is None:
+                    return  # data waiting, none read yet
+                behind.append(ts)
+        watermark = min(behind) if behind else max(self.partition_ts.values())
+        self.processor.advance_time(watermark)
 
     def _idle(self) -> float:
         """Optionally advance stream time while the input is idle so inactivity timers fire."""
@@ -278,6 +304,8 @@ class Runner:
                     self.positions[key] = offset
             self.unsaved &= set(self.positions)
             self.owned = parts
+            keys = {(tp.topic, tp.partition) for tp in assigned}
+            self.partition_ts = {k: ts for k, ts in self.partition_ts.items() if k in keys}
             self.metrics.set_assigned(len(assigned))
             log.info("partitions assigned: %s (restored %d users)", _fmt(assigned), len(rows))
         except BaseException as exc:

@@ -99,6 +99,10 @@ class KafkaSource:
         if offsets:
             self.consumer.commit_async(_to_kafka(offsets))
 
+    def assigned(self) -> set[tuple[str, int]]:
+        """(topic, partition) of every partition currently assigned to this instance."""
+        return {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+
     def lag(self, positions: Offsets) -> dict[tuple[str, int], int]:
         """High-watermark minus position per assigned partition (from the last fetch)."""
         out = {}

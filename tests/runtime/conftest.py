@@ -114,6 +114,9 @@ class FakeSource:
     def lag(self, positions: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
         return {k: 0 for k in positions}
 
+    def assigned(self) -> set[tuple[str, int]]:
+        return {(tp.topic, tp.partition) for tp in self.partitions} if self._assigned else set()
+
     def close(self) -> None:
         self.closed = True
 

@@ -52,8 +52,8 @@ class SegmentConfig:
     """
 
     k: int = 5
-    warmup_users: int = 400
-    min_sessions: int = 3
+    warmup_users: int = 200
+    min_sessions: int = 5
     halflife: float = 0.01
     seed: int = 42
     refit_every_days: float = 14.0

@@ -73,3 +73,27 @@ def test_pickle_round_trip_keeps_assignments():
     probe = [p for _, _, p in stream(50, 9)]
     assert [clone.predict(p) for p in probe] == [seg.predict(p) for p in probe]
     assert clone.portraits() == seg.portraits()
+
+
+def test_batch_refinement_keeps_ids_and_moves_centres_to_their_members():
+    seg = Segmenter(SegmentConfig(k=3, warmup_users=60, refit_every_days=7))
+    for uid, _, p in stream(60, 1):
+        seg.learn(uid, p, 0)
+    probe = list(stream(300, 2))
+    before = [seg.predict(p) for _, _, p in probe]
+    population = [p for _, _, p in stream(1500, 4)]
+    day = 86_400_000
+    assert not seg.maybe_refit(lambda: population, 3 * day)  # not due yet
+    assert seg.maybe_refit(lambda: population, 8 * day)
+    assert seg.refits == 1
+    assert [seg.predict(p) for _, _, p in probe] == before
+    # each centre now sits at the mean of its members' (standardised) features
+    labels = [seg.predict(p) for p in population]
+    import numpy as np
+
+    from insight_stream.models.segments.features import raw_features, transform
+
+    z = (np.array([transform(raw_features(p)) for p in population]) - seg.mean) / seg.std
+    for j in range(3):
+        members = z[np.array(labels) == j]
+        assert np.allclose(members.mean(axis=0), seg.centroid_z(j), atol=0.15)
