@@ -19,10 +19,11 @@ class Feature(NamedTuple):
     name: str
     unit: str
     log: bool  # clustered as log1p(value)
+    weight: float = 1.0  # scale after standardisation: < 1 for noisy features
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("orders_per_week", "orders/week", True),
+    Feature("orders_per_week", "orders/week", True, 0.7),  # largely implied by the next two
     Feature("sessions_per_week", "sessions/week", True),
     Feature("events_per_session", "events/session", True),
     Feature("view_to_cart", "rate", False),
@@ -30,10 +31,11 @@ FEATURES: tuple[Feature, ...] = (
     Feature("avg_order_value", "$", True),
     Feature("avg_item_price", "$", True),
     Feature("coupon_share", "share of orders", False),
-    Feature("return_rate", "share of orders", False),
+    Feature("return_rate", "share of orders", False, 0.5),  # few orders -> noisy
 )
 N_FEATURES = len(FEATURES)
 _LOG = tuple(f.log for f in FEATURES)
+WEIGHTS: tuple[float, ...] = tuple(f.weight for f in FEATURES)
 
 
 # Rates are smoothed towards a population-typical prior with a few pseudo-counts:

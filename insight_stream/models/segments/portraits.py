@@ -27,7 +27,7 @@ ARCHETYPES: dict[str, tuple[dict[str, float], str]] = {
         "premium recommendations and financing offers around high-value launches",
     ),
     "serial returners": (
-        {"return_rate": 1.5},
+        {"return_rate": 1.0},
         "fit/size guidance and better product information before purchase",
     ),
     "casual regulars": (

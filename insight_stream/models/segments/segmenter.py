@@ -18,11 +18,21 @@ from dataclasses import dataclass
 
 import numpy as np
 from river.cluster import KMeans
+from scipy.optimize import linear_sum_assignment
 
 from insight_stream.models.profile import DAY_MS, ProfileState
-from insight_stream.models.segments.features import N_FEATURES, raw_features, transform, untransform
+from insight_stream.models.segments.features import (
+    N_FEATURES,
+    WEIGHTS,
+    raw_features,
+    transform,
+    untransform,
+)
 from insight_stream.models.segments.portraits import describe, name_segments
 from insight_stream.models.segments.seeding import kmeans_pp, lloyd
+
+RESEED_SAMPLE = 20_000  # rows searched by a fresh k-means++ at refit time
+RESEED_GAIN = 0.95  # adopt the fresh centres only when inertia drops by > 5 %
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ class Segmenter:
         self.seeded_at: int | None = None
         self.refitted_at: int | None = None
         self.refits = 0
+        self.reseeds = 0
         self._portraits: dict[int, dict[str, object]] | None = None
 
     @property
@@ -91,8 +102,8 @@ class Segmenter:
 
     def _z(self, p: ProfileState) -> dict[int, float]:
         t = transform(raw_features(p))
-        mean, std = self.mean, self.std
-        return {i: (t[i] - mean[i]) / std[i] for i in range(N_FEATURES)}
+        mean, std, w = self.mean, self.std, WEIGHTS
+        return {i: (t[i] - mean[i]) / std[i] * w[i] for i in range(N_FEATURES)}
 
     def learn(self, user_id: str, p: ProfileState, now: int) -> int | None:
         """Fold one user's current features in; returns the segment it moved (or None)."""
@@ -118,7 +129,7 @@ class Segmenter:
         mean = x.mean(axis=0)
         std = x.std(axis=0)
         std[std < 1e-9] = 1.0
-        z = (x - mean) / std
+        z = (x - mean) / std * np.array(WEIGHTS)
         centres = kmeans_pp(z, self.config.k, self.config.seed)
         km = KMeans(n_clusters=self.config.k, halflife=self.config.halflife, seed=self.config.seed)
         for j in range(self.config.k):
@@ -152,11 +163,15 @@ class Segmenter:
             return
         x = np.array(rows, dtype=float)
         k = self.config.k
+        w = np.array(WEIGHTS)
         old_mean, old_std = np.array(self.mean), np.array(self.std)
-        centres = np.array([self.centroid_z(j) for j in range(k)]) * old_std + old_mean
+        centres = np.array([self.centroid_z(j) for j in range(k)]) / w * old_std + old_mean
         mean, std = x.mean(axis=0), x.std(axis=0)
         std[std < 1e-9] = 1.0
-        z_centres, _ = lloyd((x - mean) / std, (centres - mean) / std, self.config.refit_iters)
+        z = (x - mean) / std * w
+        old = (centres - mean) / std * w
+        z_centres, inertia = lloyd(z, old, self.config.refit_iters)
+        z_centres = self._maybe_reseed(z, old, z_centres, inertia)
         self.mean, self.std = [float(v) for v in mean], [float(v) for v in std]
         for j in range(k):
             centre = self.km.centers[j]
@@ -164,6 +179,32 @@ class Segmenter:
                 centre[i] = float(z_centres[j, i])
         self.refits += 1
         self._portraits = None
+
+    def _maybe_reseed(
+        self, z: np.ndarray, old: np.ndarray, refined: np.ndarray, inertia: float
+    ) -> np.ndarray:
+        """Escape a poor local optimum without renumbering segments.
+
+        A fresh k-means++ search runs on (a sample of) the current population; if it
+        fits clearly better, its centres are matched to the existing ids by the
+        smallest total centre displacement (Hungarian assignment), so every id moves
+        to the new centre closest to what it meant before.
+        """
+        k = self.config.k
+        sample = z
+        if len(z) > RESEED_SAMPLE:
+            rng = np.random.default_rng(self.config.seed + self.refits)
+            sample = z[rng.choice(len(z), RESEED_SAMPLE, replace=False)]
+        fresh = kmeans_pp(sample, k, self.config.seed + self.refits)
+        fresh, fresh_inertia = lloyd(z, fresh, self.config.refit_iters)
+        if fresh_inertia >= RESEED_GAIN * inertia:
+            return refined
+        cost = ((old[:, None, :] - fresh[None, :, :]) ** 2).sum(axis=2)
+        rows, cols = linear_sum_assignment(cost)
+        matched = np.empty_like(fresh)
+        matched[rows] = fresh[cols]
+        self.reseeds += 1
+        return matched
 
     def centroid_z(self, seg: int) -> list[float]:
         assert self.km is not None
@@ -173,7 +214,9 @@ class Segmenter:
     def centroid(self, seg: int) -> list[float]:
         """Centre of ``seg`` in original units."""
         z = self.centroid_z(seg)
-        return untransform([z[i] * self.std[i] + self.mean[i] for i in range(N_FEATURES)])
+        return untransform(
+            [z[i] / WEIGHTS[i] * self.std[i] + self.mean[i] for i in range(N_FEATURES)]
+        )
 
     def portraits(self) -> dict[int, dict[str, object]]:
         """``{id: {"id", "name", "description", "action"}}``; cached until the centres move."""

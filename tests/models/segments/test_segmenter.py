@@ -91,9 +91,29 @@ def test_batch_refinement_keeps_ids_and_moves_centres_to_their_members():
     labels = [seg.predict(p) for p in population]
     import numpy as np
 
-    from insight_stream.models.segments.features import raw_features, transform
+    from insight_stream.models.segments.features import WEIGHTS, raw_features, transform
 
     z = (np.array([transform(raw_features(p)) for p in population]) - seg.mean) / seg.std
+    z = z * np.array(WEIGHTS)
     for j in range(3):
         members = z[np.array(labels) == j]
         assert np.allclose(members.mean(axis=0), seg.centroid_z(j), atol=0.15)
+
+
+def test_refit_escapes_a_bad_start_by_reseeding_with_matched_ids():
+    rng = random.Random(5)
+    seg = Segmenter(SegmentConfig(k=3, warmup_users=60, refit_every_days=7))
+    # warm-up sees only two of the three kinds: one of them gets split in two
+    for i in range(60):
+        kind = ("loyal", "bargain")[i % 2]
+        seg.learn(f"w{i}", make_profile(kind, rng), 0)
+    population = list(stream(1500, 6))
+    bargain_probe = make_profile("bargain", random.Random(8))
+    before = seg.predict(bargain_probe)
+    seg.refit([p for _, _, p in population], 8 * 86_400_000)
+    assert seg.reseeds == 1
+    found = [seg.predict(p) for _, _, p in population]
+    assert adjusted_rand_index([k for _, k, _ in population], found) == 1.0
+    # an id that meant "bargain" before the reseed still means bargain after it
+    bargain_ids = {f for (_, k, _), f in zip(population, found, strict=True) if k == "bargain"}
+    assert bargain_ids == {before}
