@@ -9,6 +9,7 @@ reads divide by the same factor at ``now``.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 from insight_stream.events.inputs import ClickEvent, OrderEvent
@@ -23,6 +24,8 @@ _CLICK_AFFINITY = {
     "remove_from_cart": -1.0,
 }
 ORDER_AFFINITY = 5.0
+_intern = sys.intern
+MAX_CATEGORIES = 8  # affinities kept per user; the weakest is dropped beyond this
 _RENORMALISE_AT = 40.0  # exp(40) ~ 2e17: rescale long before float64 trouble
 
 
@@ -132,8 +135,15 @@ class ProfileState:
             self.aff = {c: v * scale for c, v in self.aff.items() if v * scale > 1e-6}
             self.aff_anchor = ts
             x = 0.0
-        value = self.aff.get(category, 0.0) + weight * math.exp(x)
-        self.aff[category] = value if value > 0.0 else 0.0
+        aff = self.aff
+        value = aff.get(category)
+        if value is None:
+            category = _intern(category)  # one shared string per category, not one per user
+            value = 0.0
+        value += weight * math.exp(x)
+        aff[category] = value if value > 0.0 else 0.0
+        if len(aff) > MAX_CATEGORIES:
+            del aff[min(aff.items(), key=lambda kv: (kv[1], kv[0]))[0]]
 
     def on_click(self, ev: ClickEvent, cfg: ProfileConfig) -> None:
         ts = ev.ts
@@ -178,7 +188,7 @@ class ProfileState:
                 merged = dict(self.demographics)
                 merged.update(demo)
                 demo = merged
-            self.demographics = tuple(sorted(demo.items()))
+            self.demographics = tuple(sorted((k, _intern(v)) for k, v in demo.items()))
 
     def on_order(self, ev: OrderEvent, cfg: ProfileConfig) -> None:
         ts = ev.ts
