@@ -42,8 +42,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if args.dataset in ("cdnow", "cdnow-master"):
         from insight_stream.evaluate.cdnow import evaluate_cdnow
 
-        return evaluate_cdnow(master=args.dataset == "cdnow-master")
-    from insight_stream.evaluate.instacart import evaluate_instacart
+        return evaluate_cdnow("master" if args.dataset == "cdnow-master" else "sample")
+    from insight_stream.evaluate.instacart import evaluate as evaluate_instacart
 
     return evaluate_instacart()
 

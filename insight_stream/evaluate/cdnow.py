@@ -31,6 +31,7 @@ from insight_stream.models.churn import (
     ChurnUser,
     bgnbd,
 )
+from insight_stream.processor import Processor
 
 PAPER_PARAMS: dict[str, float] = dict(zip(("r", "alpha", "a", "b"), CDNOW_PARAMS, strict=True))
 
@@ -91,7 +92,7 @@ def evaluate_cdnow(
 
     Split dates are inclusive last days. Returns the report dict (see module doc).
     """
-    engine = engine if engine is not None else ChurnEngine()
+    engine = engine if engine is not None else Processor()
     rows = cdnow.read(which)
     cut_ms = cdnow.day_ms(calibration_end + timedelta(days=1))
     end_ms = cdnow.day_ms(holdout_end + timedelta(days=1))

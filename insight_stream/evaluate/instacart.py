@@ -23,6 +23,7 @@ from insight_stream.evaluate.datasets import instacart as dataset
 from insight_stream.evaluate.ranking import RankingMeans
 from insight_stream.events import ClickEvent, ControlEvent, OrderEvent
 from insight_stream.models.recs import Recommender, RecsConfig, RecsUser
+from insight_stream.processor import EngineConfig, Processor
 
 Event = ClickEvent | OrderEvent | ControlEvent
 
@@ -163,7 +164,8 @@ def evaluate(
 
     Without an engine, :class:`RecommenderEngine` with ``RecsConfig.grocery()`` runs.
     """
-    engine = engine if engine is not None else RecommenderEngine(RecsConfig.grocery())
+    if engine is None:
+        engine = Processor(EngineConfig(recs=RecsConfig.grocery(), track_quality=False))
     result = prequential(engine, dataset.events(max_users=max_users), k)
     result["max_users"] = max_users
     return result
