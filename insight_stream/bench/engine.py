@@ -131,7 +131,7 @@ def _stage_split(sim: SimConfig, limit: int) -> dict[str, float]:
     proc.churn = Timed(proc.churn, {"on_event": "churn", "next_check_ms": "timers"})
     proc.segments = Timed(proc.segments, {"learn": "segments", "predict": "segments"})
     proc._fire_timers = timed(proc._fire_timers, "timers")
-    proc._score_before_learning = timed(proc._score_before_learning, "quality_tracking")
+    proc._snapshot_for_quality = timed(proc._snapshot_for_quality, "quality_tracking")
     n = 0
     t_decode = t_all = t_drain = 0.0
     for chunk in _chunks(Shop(sim), limit):

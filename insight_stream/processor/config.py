@@ -21,10 +21,11 @@ class EngineConfig:
     alert_items
         Recommended items attached to a churn alert's suggested action.
     track_quality
-        Score recommendations before learning orders (prequential hit rate,
-        exported as a metric); costs one ``recommend`` per sampled order.
+        Online next-basket hit rate of the recommendations (the top 10 taken as a
+        session starts, scored against that session's order; a metric); costs one
+        ``recommend`` per sampled session.
     quality_sample
-        Track 1 in this many orders (chosen by a stable hash of the order id).
+        Track 1 in this many sessions (chosen by a stable hash of the session id).
     """
 
     profile: ProfileConfig = field(default_factory=ProfileConfig)

@@ -88,6 +88,7 @@ class Processor:
         self.risk_hist = [0] * RISK_BUCKETS
         self.quality_orders = 0
         self.quality_hits = 0
+        self._quality_pending: dict[str, tuple[str, list[str]]] = {}
         self._dirty: dict[str, None] = {}
         self._changed: dict[str, None] = {}
         self._erased: set[str] = set()
@@ -119,6 +120,9 @@ class Processor:
         p = u.profile
         if isinstance(ev, ClickEvent):
             sessions = p.sessions
+            sid = ev.session_id
+            if sid is not None and sid != p.session and self.config.track_quality:
+                self._snapshot_for_quality(uid, u, sid, ts)
             p.on_click(ev, self.config.profile)
             self.recs.on_click(u.recs, ev)
             self.churn.on_event(u.churn, ev)
@@ -126,8 +130,8 @@ class Processor:
                 self._segment(uid, u, ts)
         else:
             assert isinstance(ev, OrderEvent)
-            if ev.type == "order_placed" and self.config.track_quality:
-                self._score_before_learning(u, ev)
+            if ev.type == "order_placed" and self._quality_pending:
+                self._score_quality(uid, u, ev)
             p.on_order(ev, self.config.profile)
             self.churn.on_event(u.churn, ev)
             self._segment(uid, u, ts)
@@ -178,7 +182,29 @@ class Processor:
         """
         self._next_housekeeping = (now // HOUR_MS + 1) * HOUR_MS
         self.churn.maybe_refit(self._churn_users, now)
-        self.segments.maybe_refit(self._profiles, now)
+        if self.segments.maybe_refit(self._profiles, now):
+            self._reassign_segments()
+
+    def _reassign_segments(self) -> None:
+        """After a segment refit, move every user to their nearest (refined) centre.
+
+        Users are otherwise assigned only at their own events; without this, a
+        customer who went quiet would keep an assignment made under the old centres.
+        Changed profiles are re-published. Per refit (every ``refit_every_days`` of
+        event time), never per event.
+        """
+        changed, dirty = self._changed, self._dirty
+        for uid, u in self.users.items():
+            before = u.segment
+            seg = self.segments.predict(u.profile)
+            if seg != before:
+                if before is not None:
+                    self.seg_sizes[before] -= 1
+                if seg is not None:
+                    self.seg_sizes[seg] = self.seg_sizes.get(seg, 0) + 1
+                u.segment = seg
+                changed[uid] = None
+                dirty[uid] = None
 
     def _profiles(self) -> Iterable[ProfileState]:
         return (u.profile for u in self.users.values())
@@ -193,20 +219,29 @@ class Processor:
     def _churn_users(self) -> Iterable[Any]:
         return (u.churn for u in self.users.values())
 
-    def _score_before_learning(self, u: UserState, ev: OrderEvent) -> None:
-        """Prequential hit rate on a fixed 1-in-``quality_sample`` sample of orders.
+    def _snapshot_for_quality(self, uid: str, u: UserState, sid: str, ts: int) -> None:
+        """Next-basket hit rate, prequential: the top 10 as a session *starts*.
 
-        The sample is chosen by a stable hash of the order id, so it is the same in
-        every run and on every instance.
+        Scored if that session places an order (the cart of the session itself is
+        not yet known, so it cannot leak into the score). A fixed 1-in-
+        ``quality_sample`` sample of sessions, chosen by a stable hash of the session
+        id, keeps the cost low; snapshots are not checkpointed (the metric restarts
+        with the process).
         """
-        if u.profile.orders == 0:
+        if u.profile.orders == 0 or zlib.crc32(sid.encode()) % self.config.quality_sample:
+            self._quality_pending.pop(uid, None)
             return
-        if zlib.crc32(ev.order_id.encode()) % self.config.quality_sample:
+        cats = u.profile.top_categories(3)
+        top = [r[0] for r in self.recs.recommend(u.recs, ts, 10, u.segment, cats)]
+        self._quality_pending[uid] = (sid, top)
+
+    def _score_quality(self, uid: str, u: UserState, ev: OrderEvent) -> None:
+        pending = self._quality_pending.pop(uid, None)
+        if pending is None or pending[0] != u.profile.session:
             return
         bought = {line.item_id for line in ev.lines}
-        top = self.recs.recommend(u.recs, ev.ts, 10, u.segment, u.profile.top_categories(3))
         self.quality_orders += 1
-        if any(item in bought for item, _, _, _ in top):
+        if any(item in bought for item in pending[1]):
             self.quality_hits += 1
 
     # -- erasure ----------------------------------------------------------------------
@@ -214,6 +249,7 @@ class Processor:
         u = self.users.pop(uid, None)
         if u is not None:
             self._unpublish(u)
+        self._quality_pending.pop(uid, None)
         self._dirty[uid] = None
         self._changed[uid] = None
         self._erased.add(uid)
@@ -230,6 +266,7 @@ class Processor:
             u = self.users.pop(uid, None)
             if u is not None:
                 self._unpublish(u)
+            self._quality_pending.pop(uid, None)
             self._dirty.pop(uid, None)
             self._changed.pop(uid, None)
 

@@ -74,7 +74,7 @@ TYPES: tuple[CustomerType, ...] = (
         ages=(1, 3, 4, 3, 2, 1),
         devices=(4, 5, 1),
         staples=4.0,
-        rebuy=0.35,
+        rebuy=0.4,
     ),
     CustomerType(
         name="bargain_hunter",
@@ -94,7 +94,7 @@ TYPES: tuple[CustomerType, ...] = (
         ages=(3, 4, 3, 2, 1, 1),
         devices=(6, 3, 1),
         staples=5.0,
-        rebuy=0.3,
+        rebuy=0.35,
     ),
     CustomerType(
         name="window_shopper",

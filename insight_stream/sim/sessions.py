@@ -1,5 +1,11 @@
 """One shopping session of one customer: clicks, then maybe an order, its cancel or return.
 
+A buying session first plans what the customer came back for: each of their
+staples with their ``rebuy`` probability, and complements of earlier purchases
+that fell due (accessory follow-ups, ``FOLLOWUP``); planned items are viewed and
+carted among the other views and take slots of the basket, so basket sizes and
+conversion stay those of the customer's type.
+
 This is the simulator's hot path, so events are plain dicts built from
 precomputed tables and one shared ``random.Random``; the caller merges the
 sessions of all customers into one event-time ordered stream.

@@ -141,9 +141,10 @@ def live(tansu_broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     procs = [app]
     try:
         _wait(lambda: _http_status(f"{stack.metrics_url}/metrics") == 200, 60, "/metrics", stack)
-        # ~25k events over ~17 s: several scrapes see the counters move; >400 users for segments.
-        produce = [*CLI, "produce", "--users", "1000", "--days", "21", "--malformed-rate", "0.02"]
-        produce += ["--rate", "1500"]
+        # ~36k events over ~18 s: several scrapes see the counters move, and enough users
+        # reach 5 sessions (>200) for the segments to be seeded.
+        produce = [*CLI, "produce", "--users", "1000", "--days", "35", "--malformed-rate", "0.02"]
+        produce += ["--rate", "2000"]
         procs.append(_spawn(produce, env, tmp / "produce.log"))
         config = tmp / "prometheus.yml"
         config.write_text(

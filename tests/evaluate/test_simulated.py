@@ -3,6 +3,7 @@
 import pytest
 
 from insight_stream.evaluate.simulated import evaluate_simulated
+from insight_stream.processor import Processor
 from insight_stream.sim import SimConfig
 
 
@@ -17,9 +18,9 @@ def test_segments_recover_latent_types(report):
     assert report["counts"]["segmented_users"] >= 300
 
 
-def test_recommendations_beat_popularity_by_half(report):
+def test_recommendations_beat_popularity_by_60_percent(report):
     m, pop = report["metrics"], report["baselines"]["popularity"]
-    assert m["recs_hr_at_10"] >= 1.5 * pop["recs_hr_at_10"]
+    assert m["recs_hr_at_10"] >= 1.6 * pop["recs_hr_at_10"]  # next basket; 1.76x at writing
     assert m["recs_ndcg_at_10"] > pop["recs_ndcg_at_10"]
 
 
@@ -31,3 +32,18 @@ def test_alerts_are_mostly_right(report):
     assert report["counts"]["alerts"] > 0
     assert report["metrics"]["alerts_precision"] >= 0.6
     assert report["metrics"]["alerts_recall"] > 0.3
+
+
+def test_snapshots_are_taken_before_the_session_so_the_cart_cannot_leak(monkeypatch):
+    """An engine that parrots the user's latest touched items would score ~1.0 if
+    asked at the order (every ordered item was carted in the session); taken at the
+    session's first event, it only sees earlier sessions."""
+
+    def parrot(self, user_id, k=10):
+        u = self.users.get(user_id)
+        return list(reversed(u.recs.recent))[:k] if u is not None else []
+
+    monkeypatch.setattr(Processor, "recommend", parrot)
+    report = evaluate_simulated(SimConfig(users=300, days=60, seed=5))
+    assert report["counts"]["scored_orders"] > 100
+    assert report["metrics"]["recs_hr_at_10"] < 0.6

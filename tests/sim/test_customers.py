@@ -8,6 +8,7 @@ from insight_stream.sim.customers import (
     TYPES,
     Customer,
     draw_demographics,
+    draw_staples,
     type_category_tables,
 )
 
@@ -62,3 +63,29 @@ def test_demographics_have_every_field() -> None:
     demo = draw_demographics(TYPES[0], random.Random(1))
     assert set(demo) == {"age_band", "gender", "region", "device", "channel"}
     assert demo["age_band"] in AGE_BANDS
+
+
+def test_staples_follow_the_users_taste_and_type() -> None:
+    from insight_stream.sim.catalog import Catalog
+
+    rng = random.Random(5)
+    cat = Catalog(600, 10, rng)
+    tables = type_category_tables(cat.category_weight, rng)
+    names = [t.name for t in TYPES]
+    counts: dict[str, list[int]] = {}
+    tiers: dict[str, list[int]] = {}
+    for type_index, name in enumerate(names):
+        for i in range(300):
+            c = Customer(i, type_index, 0, 10**13, rng, tables[type_index], 10, None)
+            draw_staples(c, cat.pick, rng)
+            counts.setdefault(name, []).append(len(c.staples))
+            tiers.setdefault(name, []).extend(cat.item_tier[s] for s in c.staples)
+            assert 0.0 < c.rebuy < 1.0
+
+    def mean(xs: list[int]) -> float:
+        return sum(xs) / len(xs)
+
+    assert mean(counts["bargain_hunter"]) > 3 * mean(counts["window_shopper"])
+    assert mean(counts["high_value_loyal"]) > 2 * mean(counts["window_shopper"])
+    assert mean([t == 0 for t in tiers["bargain_hunter"]]) > 0.7  # budget staples
+    assert mean([t == 2 for t in tiers["occasional_big_spender"]]) > 0.7  # premium ones

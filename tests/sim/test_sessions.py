@@ -81,3 +81,57 @@ def test_cancels_follow_within_hours_and_returns_days_later() -> None:
         else:
             assert 2 * 86_400_000 <= delay <= 21 * 86_400_000
             assert e["total"] <= placed[e["order_id"]]["total"] + 1e-9
+
+
+def _buyer(seed: int) -> tuple[SessionWriter, Customer]:
+    writer, c = _setup(seed)
+    c.conversion, c.cancel, c.returns = 1.0, 0.0, 0.0
+    c.basket_m = 30.0  # room for every planned item
+    return writer, c
+
+
+def test_staples_are_viewed_carted_and_bought_when_rebought() -> None:
+    writer, c = _buyer(4)
+    c.staples, c.rebuy = (3, 17), 1.0
+    staples = {writer.catalog.item_ids[i] for i in c.staples}
+    out: list = []
+    writer.session(c, T0, out)
+    viewed = {e["item_id"] for _, _, e in out if e["type"] == "product_view"}
+    carted = {e["item_id"] for _, _, e in out if e["type"] == "add_to_cart"}
+    bought = {line["item_id"] for line in out[-1][2]["lines"]}
+    assert staples <= viewed and staples <= carted and staples <= bought
+    c.rebuy = 0.0
+    out.clear()
+    writer.session(c, T0 + 86_400_000, out)
+    assert not staples & {e.get("item_id") for _, _, e in out}
+
+
+def test_follow_up_complements_are_bought_once_due_and_forgotten_when_stale() -> None:
+    writer, c = _buyer(5)
+    ids = writer.catalog.item_ids
+    day = 86_400_000
+    c.followups = [(T0 - day, 11), (T0 - 40 * day, 12), (T0 + 3 * day, 13)]
+    out: list = []
+    writer.session(c, T0, out)
+    bought = {line["item_id"] for line in out[-1][2]["lines"]}
+    assert ids[11] in bought and ids[12] not in bought and ids[13] not in bought
+    assert (T0 + 3 * day, 13) in c.followups  # not due yet: kept
+    assert all(item not in (11, 12) for _, item in c.followups)  # bought or expired: gone
+
+
+def test_a_complement_not_added_at_checkout_is_scheduled_days_later() -> None:
+    writer, c = _buyer(6)
+    cat = writer.catalog
+    scheduled = 0
+    t = T0
+    for _ in range(200):
+        out: list = []
+        t = writer.session(c, t, out) + 3_600_000
+        order = out[-1][2]
+        bought = {cat.item_ids.index(line["item_id"]) for line in order["lines"]}
+        for due, item in c.followups:
+            scheduled += 1
+            assert item not in bought and cat.complement[item] in bought
+            assert 2 * 86_400_000 <= due - order["ts"] <= 14 * 86_400_000
+        c.followups.clear()
+    assert scheduled > 10

@@ -189,3 +189,59 @@ def test_malformed_rate_is_honoured(rate: float) -> None:
     bad = sum(isinstance(decode(raw), DlqRecord) for _, raw in stream)
     assert bad == shop.truth.malformed
     assert abs(bad / len(stream) - rate) < 0.05
+
+
+def _orders_by_user(records: list) -> dict[str, list[dict]]:
+    by_user: dict[str, list[dict]] = defaultdict(list)
+    for _, _, e in records:
+        if e["type"] == "order_placed":
+            by_user[e["user_id"]].append(e)
+    return by_user
+
+
+def _items(order: dict) -> set[str]:
+    return {line["item_id"] for line in order["lines"]}
+
+
+def test_staples_are_rebought_far_more_than_other_items(shop: Shop, records: list) -> None:
+    repeat: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    staples_per_order: dict[str, list[int]] = defaultdict(list)
+    for user, orders in _orders_by_user(records).items():
+        staples = set(shop.truth.staples.get(user, ()))
+        seen: set[str] = set()
+        for order in orders:
+            items = _items(order)
+            for item in items:
+                kind = "staple" if item in staples else "other"
+                total[kind] += 1
+                repeat[kind] += item in seen
+            seen |= items
+            staples_per_order[shop.truth.users[user].type].append(len(items & staples))
+    assert total["staple"] > 300
+    assert repeat["staple"] / total["staple"] > 3 * repeat["other"] / total["other"]
+
+    def mean(kind: str) -> float:
+        return sum(staples_per_order[kind]) / len(staples_per_order[kind])
+
+    for keen in ("high_value_loyal", "bargain_hunter"):
+        assert mean(keen) > 1.5 * mean("occasional_big_spender")
+
+
+def test_complements_are_followed_up_in_later_orders(shop: Shop, records: list) -> None:
+    partner = {a: b for pair in shop.truth.complements for a, b in (pair, pair[::-1])}
+    chances = followed = 0
+    for orders in _orders_by_user(records).values():
+        for n, order in enumerate(orders):
+            items = _items(order)
+            for a in items:
+                b = partner.get(a)
+                if b is None or b in items:
+                    continue
+                chances += 1
+                followed += any(
+                    b in _items(later) and later["ts"] - order["ts"] >= 2 * 86_400_000
+                    for later in orders[n + 1 :]
+                )
+    assert chances > 100
+    assert followed / chances > 0.08  # FOLLOWUP = 0.5 of the complements not bought at once

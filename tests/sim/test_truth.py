@@ -26,3 +26,11 @@ def test_churned_uses_window_end_by_default(shop: Shop) -> None:
     churned = truth.churned()
     assert churned == {u for u, t in truth.users.items() if t.churn_ts is not None}
     assert truth.churned(before=truth.start_ms) == set()
+
+
+def test_staples_are_recorded_and_match_the_customers(shop: Shop) -> None:
+    truth, cat = shop.truth, shop.catalog
+    assert len(truth.staples) > 0.9 * len(truth.users)  # every type has a positive mean
+    for c in shop.customers:
+        assert truth.staples.get(c.uid, []) == [cat.item_ids[i] for i in c.staples]
+        assert len(set(c.staples)) == len(c.staples)

@@ -64,7 +64,11 @@ class RecsConfig:
         recommendable: 1.5 keeps what the user bought twice or more recently (their
         staples), hides one-off purchases; ``inf`` hides every just-bought item.
     popular_per_segment
-        Popular items tracked per segment (and globally) for cold start.
+        Popular items listed per segment (and globally) for cold start; twice as
+        many counters are kept.
+    popular_per_category
+        Best sellers listed per category for ``categories=`` scoring (each is a
+        dict update per recommendation: the hot path, so short).
     category_weight
         Weight of "popular in your favourite categories": each category's decayed
         best sellers, weighted by the user's category affinity (from the profile).
@@ -83,25 +87,26 @@ class RecsConfig:
 
     half_life_days: float = 60.0
     session_weight: float = 0.2
-    max_neighbours: int = 20
+    max_neighbours: int = 10
     max_candidates: int = 50
     similarity: Similarity = "cosine"
     shrinkage: float = 1.0
     recent_items: int = 10
-    max_seeds: int = 5
+    max_seeds: int = 3
     recent_half_life_days: float = 14.0
     seed_weights: tuple[float, float, float] = (0.5, 0.8, 1.0)
-    session_pairs: int = 5
+    session_pairs: int = 3
     session_gap_minutes: float = 30.0
     max_basket: int = 40
     max_user_items: int = 32
     repeat_half_life_days: float = 30.0
-    repeat_weight: float = 1.0
+    repeat_weight: float = 3.0
     exclude_bought_days: float = 7.0
     exclude_keep_repeats: float = 1.5
-    popular_per_segment: int = 50
-    popular_weight: float = 0.05
-    category_weight: float = 0.3
+    popular_per_segment: int = 20
+    popular_per_category: int = 10
+    popular_weight: float = 0.3
+    category_weight: float = 1.0
 
     def __post_init__(self) -> None:
         checks = (
@@ -130,6 +135,7 @@ class RecsConfig:
             (self.exclude_bought_days >= 0, "exclude_bought_days must be >= 0 (0 = off)"),
             (self.exclude_keep_repeats > 0, "exclude_keep_repeats must be > 0"),
             (self.popular_per_segment >= 1, "popular_per_segment must be >= 1"),
+            (self.popular_per_category >= 1, "popular_per_category must be >= 1"),
             (self.popular_weight >= 0, "popular_weight must be >= 0"),
             (self.category_weight >= 0, "category_weight must be >= 0"),
         )
@@ -149,7 +155,12 @@ class RecsConfig:
         >>> preset.exclude_bought_days, preset.max_user_items
         (0.0, 48)
         """
-        settings: dict[str, object] = {"repeat_weight": 100.0, "exclude_bought_days": 0.0}
+        settings: dict[str, object] = {
+            "repeat_weight": 100.0,
+            "exclude_bought_days": 0.0,
+            "popular_weight": 0.05,
+            "category_weight": 0.3,
+        }
         settings.update(changes)
         return cls(**settings)  # type: ignore[arg-type]
 

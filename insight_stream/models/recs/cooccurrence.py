@@ -12,8 +12,10 @@ count, which bounds what that overestimate can do to a rare item. Because new
 increments are inflated, a pair that is frequent *now* also overtakes stale ones.
 
 Each item's similarity-sorted neighbour list is rebuilt on *write*, when the item's
-own mass has grown by 25 % since the last build (50 % through views; with
-inflation that is every ~0.2 x tau for a steadily bought item, whatever its rate).
+own mass has grown by 50 % since the last build (doubled, through views; with
+inflation that is every ~0.4 x tau for a steadily bought item, whatever its rate).
+Builds are the main cost of learning, so they are one tight loop and one native
+sort of the (short) candidate row.
 Reads never change state, so outputs depend on the input events only, not on
 when someone asked, and a restored checkpoint continues exactly like an
 uninterrupted run. Counts that decayed below ``FORGET`` are dropped when the
@@ -30,8 +32,8 @@ from array import array
 from insight_stream.models.recs.config import SIMILARITIES
 
 _intern = sys.intern
-REFRESH = 1.25  # rebuild an item's neighbour list once its mass grew by 25 % (orders)
-REFRESH_VIEWS = 1.5  # ... or by 50 % when the growth comes from views
+REFRESH = 1.5  # rebuild an item's neighbour list once its mass grew by 50 % (orders)
+REFRESH_VIEWS = 2.0  # ... or doubled when the growth comes from views
 FORGET = 1e-9  # after a rebase a fresh increment weighs 1: this is ~30 half-lives old
 
 Neighbours = tuple[tuple[str, ...], array]
@@ -54,10 +56,11 @@ class CoOccurrence:
         Similarities are multiplied by c / (c + shrinkage), c in real (decayed) counts.
 
     >>> co = CoOccurrence(max_neighbours=5, max_candidates=10)
-    >>> for basket in (["milk", "bread"], ["milk", "bread"], ["milk", "jam"]):
+    >>> baskets = (["milk", "bread"], ["milk", "bread"], ["milk", "jam"], ["milk", "bread", "jam"])
+    >>> for basket in baskets:
     ...     co.add_basket(basket, 1.0, len(basket))
     >>> [(item, round(s, 2)) for item, s in co.neighbours("milk")]
-    [('bread', 0.54), ('jam', 0.29)]
+    [('bread', 0.65), ('jam', 0.47)]
     >>> co.n_items, co.coverage()
     (3, 1.0)
     """
@@ -145,7 +148,7 @@ class CoOccurrence:
         mass = counts[item] = counts.get(item, 0.0) + w
         self.total += w
         if partners:
-            pairs, cap = self.pairs, self.max_candidates
+            pairs, cap, floors = self.pairs, self.max_candidates, self.floors
             row = pairs.get(item)
             if row is None:
                 row = pairs[item] = {}
@@ -154,11 +157,21 @@ class CoOccurrence:
                 if c is not None:
                     row[other] = c + w
                 else:
-                    row[other] = self.floors.get(item, 0.0) + w
+                    row[other] = floors.get(item, 0.0) + w
                     if len(row) > cap:
                         self._prune(item, row)
                         row = pairs[item]
-                self._bump(other, item, w)
+                back = pairs.get(other)  # the other direction (_bump, inlined)
+                if back is None:
+                    pairs[other] = {item: w}
+                    continue
+                c = back.get(item)
+                if c is not None:
+                    back[item] = c + w
+                else:
+                    back[item] = floors.get(other, 0.0) + w
+                    if len(back) > cap:
+                        self._prune(other, back)
         if mass > self.built.get(item, 0.0) * REFRESH_VIEWS:
             self._build(item, g)
 
@@ -198,31 +211,47 @@ class CoOccurrence:
         counts_get = self.counts.get
         shrink = self.shrinkage * g
         kind = self.similarity
-        root = math.sqrt(mass)
-        sqrt = math.sqrt
+        if kind == "cosine":  # the default, inlined: builds run on the write path
+            inv_root = 1.0 / math.sqrt(mass)
+            sqrt = math.sqrt
+            scored = []
+            append = scored.append
+            for other, c in row.items():
+                n = counts_get(other, 0.0)
+                if n <= 0.0 or c <= 0.0:
+                    continue
+                if c > n:  # only possible through a floor overestimate or view x order pairs
+                    c = n
+                if c > mass:
+                    c = mass
+                append((-c * c / (c + shrink) * inv_root / sqrt(n), other))
+        else:
+            scored = self._scored(row, mass, shrink, kind)
+        scored.sort()  # native tuple order (similarity, then id); rows are short
+        top = scored[: self.max_neighbours]
+        self.lists[item] = (tuple(o for _, o in top), array("f", [-neg for neg, _ in top]))
+
+    def _scored(
+        self, row: dict[str, float], mass: float, shrink: float, kind: str
+    ) -> list[tuple[float, str]]:
+        """``(-similarity, partner)`` for jaccard and lift (cosine is inlined in _build)."""
+        counts_get = self.counts.get
         total = self.total
         scored: list[tuple[float, str]] = []
-        append = scored.append
-        for other, c in row.items():
+        for other, c0 in row.items():
             n_other = counts_get(other, 0.0)
-            if n_other <= 0.0 or c <= 0.0:
+            if n_other <= 0.0 or c0 <= 0.0:
                 continue
-            if c > n_other:  # only possible through a floor overestimate or view x order pairs
-                c = n_other
-            if c > mass:
-                c = mass
-            if kind == "cosine":
-                sim = c / (root * sqrt(n_other))
-            elif kind == "jaccard":
+            c = min(c0, n_other, mass)  # a floor overestimate or view x order pairs
+            if kind == "jaccard":
                 sim = c / max(mass + n_other - c, c)
             else:
                 sim = 1.0 - mass * n_other / (c * total)
             if shrink > 0.0:
                 sim *= c / (c + shrink)
             if sim > 0.0:
-                append((-sim, other))
-        top = heapq.nsmallest(self.max_neighbours, scored)
-        self.lists[item] = (tuple(o for _, o in top), array("f", [-neg for neg, _ in top]))
+                scored.append((-sim, other))
+        return scored
 
     # -- reads -----------------------------------------------------------------------
 
@@ -303,3 +332,20 @@ def heaviest(weights: dict[str, float], n: int) -> list[tuple[str, float]]:
     flipped = [(-w, item) for item, w in weights.items()]  # native tuple order: no key calls
     top = heapq.nsmallest(n, flipped) if n < len(flipped) // 4 else sorted(flipped)[:n]
     return [(item, -neg) for neg, item in top]
+
+
+def top_k(weights: dict[str, float], k: int) -> list[tuple[str, float]]:
+    """Same result as :func:`heaviest`, faster: a C sort of the bare weights finds the
+    k-th largest, then only the items at or above it are ranked (by weight, then id).
+
+    >>> top_k({"b": 1.0, "a": 1.0, "c": 3.0, "d": 0.5}, 2)
+    [('c', 3.0), ('a', 1.0)]
+    >>> top_k({"b": 1.0, "a": 2.0}, 5)
+    [('a', 2.0), ('b', 1.0)]
+    """
+    if len(weights) <= k:
+        return heaviest(weights, k)
+    cut = sorted(weights.values(), reverse=True)[k - 1]
+    top = [(-w, item) for item, w in weights.items() if w >= cut]
+    top.sort()  # ties at the cut are decided by id, as in heaviest
+    return [(item, -neg) for neg, item in top[:k]]

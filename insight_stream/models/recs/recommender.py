@@ -1,20 +1,29 @@
 """The recommender: learns from clicks and orders, scores items for one user with a reason.
 
-A user's score for item ``j`` blends three terms:
+A user's score for item ``j`` blends four terms:
 
-* **co-occurrence** -- for each recent item ``i`` of the user (a seed, weighted by
-  kind and by how long ago it was touched), ``sim(i, j)`` from the decayed,
-  popularity-corrected co-occurrence model (orders weigh 1, co-views
-  ``session_weight``);
+* **co-occurrence** -- for each of the ``max_seeds`` newest recent items ``i`` of the
+  user (a seed, weighted by kind and by how long ago it was touched), ``sim(i, j)``
+  from the decayed, popularity-corrected co-occurrence model (orders weigh 1,
+  co-views ``session_weight``);
 * **repeat** -- ``repeat_weight`` x the user's decayed share of orders containing
   ``j`` ("you buy this often"), which dominates for groceries;
+* **favourite categories** -- ``category_weight`` x the user's affinity to ``j``'s
+  category x ``j``'s popularity there (when the caller passes ``categories``);
 * **popularity** -- ``popular_weight`` x the item's popularity in the user's segment
   (or globally), which is all a cold-start user gets.
 
-Items bought less than ``exclude_bought_days`` ago are dropped. Each item's reason
-is its largest single contribution. Order cancellations and returns only take the
-purchase back from the user's own counts: undoing a pair count would need the
-original order time, and the co-purchase still says the items go together.
+Items bought once less than ``exclude_bought_days`` ago are dropped (the user's
+staples, bought again and again, stay). Each item's reason is its largest single
+contribution, worked out for the ``k`` winners only. Order cancellations and
+returns only take the purchase back from the user's own counts: undoing a pair
+count would need the original order time, and the co-purchase still says the
+items go together.
+
+``recommend`` runs once per published profile, so it is kept to ~100 dict updates:
+the segment/global popularity part is the same for every user of a segment and is
+memoised (:meth:`Popularity.blend`), lists are pre-truncated, and the top ``k`` comes
+from a native sort of the bare scores (:func:`top_k`).
 """
 
 from __future__ import annotations
@@ -26,14 +35,15 @@ from collections.abc import Sequence
 
 from insight_stream.events.inputs import ClickEvent, OrderEvent
 from insight_stream.models.recs.config import RecsConfig
-from insight_stream.models.recs.cooccurrence import CoOccurrence, heaviest
-from insight_stream.models.recs.decay import DAY_MS, Inflation
+from insight_stream.models.recs.cooccurrence import CoOccurrence, top_k
+from insight_stream.models.recs.decay import DAY_MS, REBASE_AT, Inflation
 from insight_stream.models.recs.popular import Popularity
 from insight_stream.models.recs.user import BOUGHT, CART, VIEW, RecsUser
 
 _intern = sys.intern
 _CLICK_KINDS = {"product_view": VIEW, "add_to_cart": CART, "wishlist": CART}
 _REPEAT, _POP_SEGMENT, _POP_GLOBAL, _POP_CATEGORY = -1, -2, -3, -4
+_CATEGORY_REASON = "popular in {}, one of your favourite categories"
 
 Recommendation = tuple[str, float, str, str | None]
 """(item_id, score, reason, because_of)."""
@@ -88,7 +98,7 @@ class Recommender:
             cfg.max_neighbours, cfg.max_candidates, cfg.similarity, cfg.shrinkage
         )
         self.popular = Popularity(cfg.popular_per_segment)
-        self.by_category = Popularity(cfg.popular_per_segment)
+        self.by_category = Popularity(cfg.popular_per_category)
         self.n_reversed = 0  # cancellations/returns folded in (user counts only)
         self._user_inv_tau = math.log(2.0) / (cfg.repeat_half_life_days * DAY_MS)
         self._recent_inv_tau = math.log(2.0) / (cfg.recent_half_life_days * DAY_MS)
@@ -103,7 +113,10 @@ class Recommender:
 
     def _weight(self, ts: int) -> float:
         clock = self.clock
-        if clock.needs_rebase(ts):
+        if clock.t0 is not None:
+            x = (ts - clock.t0) * clock.inv_tau
+            if x <= REBASE_AT:  # the common case, inlined (one exp per event)
+                return math.exp(x)
             factor = clock.rebase(ts)
             self.cooc.scale(factor)
             self.popular.scale(factor)
@@ -141,9 +154,13 @@ class Recommender:
         cooc.add_basket(items, g, cfg.max_basket)
         self.popular.add(items, g, segment_id)
         if cfg.category_weight > 0.0:
+            by_category: dict[str, list[str]] = {}
             for line in event.lines:
                 if line.category is not None:
-                    self.by_category.add_to(line.category, [_intern(line.item_id)], g)
+                    by_category.setdefault(line.category, []).append(_intern(line.item_id))
+            add_to = self.by_category.add_to
+            for category, bought in by_category.items():
+                add_to(category, bought, g)
         n = min(u.session_n, cfg.session_pairs)
         if n and cfg.session_weight > 0.0 and event.ts - (u.recent_meta[-1] >> 2) <= self._gap_ms:
             # Items viewed in the session that led to this order ("viewed X, bought Y").
@@ -176,34 +193,78 @@ class Recommender:
         if k <= 0:
             return []
         cfg = self.config
-        scores: dict[str, float] = {}
+        popular = self.popular
+        pw = cfg.popular_weight
+        base = popular.blend(segment_id, pw) if pw > 0.0 else {}
+        scores = dict(base)  # segment + global popularity, the same for every user: memoised
         get = scores.get
-        rw = 0.0
-        if cfg.repeat_weight > 0.0 and u.orders > 0.0:
-            rw = cfg.repeat_weight / u.orders
-            for item, c in zip(u.bought, u.counts, strict=True):
-                if c > 0.0:
-                    scores[item] = rw * c
+        cats: list[tuple[float, dict[str, float], str]] = []
+        if categories and cfg.category_weight > 0.0:
+            shares = self.by_category.shares
+            for category, share in categories:
+                top = shares.get(category)
+                if top:
+                    w = cfg.category_weight * share
+                    cats.append((w, top, category))
+                    for item, s in top.items():
+                        scores[item] = get(item, 0.0) + w * s
         seeds = self._seeds(u, now_ms)
         for _, w, ids, sims in seeds:
             for other, sim in zip(ids, sims, strict=True):
                 scores[other] = get(other, 0.0) + w * sim
-        pops = self._popular_lists(segment_id, categories)
-        for weight, top, _, _ in pops:
-            for item, share in top.items():
-                scores[item] = get(item, 0.0) + weight * share
-        if self._exclude_ms > 0.0 and u.bought:
+        bought = u.bought
+        rw = 0.0
+        if cfg.repeat_weight > 0.0 and u.orders > 0.0:
+            rw = cfg.repeat_weight / u.orders
+            for item, c in zip(bought, u.counts, strict=True):
+                if c > 0.0:
+                    scores[item] = get(item, 0.0) + rw * c
+        if self._exclude_ms > 0.0 and bought:
             # Just bought once: hidden. Bought again and again (a staple): kept.
             cutoff = (now_ms - self._exclude_ms) // 60_000
             keep = cfg.exclude_keep_repeats * self._user_inflation(u, now_ms)
             pop = scores.pop
-            for item, minute, c in zip(u.bought, u.last, u.counts, strict=True):
+            for item, minute, c in zip(bought, u.last, u.counts, strict=True):
                 if minute > cutoff and c < keep:
                     pop(item, None)
-        return [
-            (item, score, *self._reason(u, item, rw, seeds, pops, now_ms))
-            for item, score in heaviest(scores, k)
-        ]
+        top = top_k(scores, k)
+        # Reasons for the k winners only: each item's largest single contribution (the
+        # first on ties, in the order repeat, seeds newest first, segment, global,
+        # categories).
+        segment_top = popular.shares.get(segment_id) if segment_id is not None else None
+        global_top = popular.shares.get(None, {})
+        global_w = 0.5 * pw if segment_top else pw
+        counts, recent, meta = u.counts, u.recent, u.recent_meta
+        out: list[Recommendation] = []
+        for item, score in top:
+            src, best, category = _POP_GLOBAL, 0.0, None
+            if rw > 0.0 and item in bought:
+                best, src = rw * counts[bought.index(item)], _REPEAT
+            for idx, w, ids, sims in seeds:
+                if item in ids:
+                    s = w * sims[ids.index(item)]
+                    if s > best:
+                        best, src = s, idx
+            if segment_top and item in segment_top and pw * segment_top[item] > best:
+                best, src = pw * segment_top[item], _POP_SEGMENT
+            if item in global_top and global_w * global_top[item] > best:
+                best, src = global_w * global_top[item], _POP_GLOBAL
+            for w, shares_of, cat in cats:
+                if item in shares_of and shares_of[item] * w > best:
+                    best, src, category = shares_of[item] * w, _POP_CATEGORY, cat
+            if src >= 0:
+                seed = recent[src]
+                verb = "bought with " if meta[src] & 3 == BOUGHT else "viewed with "
+                out.append((item, score, verb + seed, seed))
+            elif src == _REPEAT:
+                out.append((item, score, self._repeat_reason(u, item, now_ms), None))
+            elif src == _POP_CATEGORY:
+                out.append((item, score, _CATEGORY_REASON.format(category), None))
+            elif src == _POP_SEGMENT:
+                out.append((item, score, "popular in your segment", None))
+            else:
+                out.append((item, score, "popular now", None))
+        return out
 
     def _user_inflation(self, u: RecsUser, now_ms: int) -> float:
         """Factor turning the user's stored purchase counts into decayed counts now."""
@@ -230,64 +291,9 @@ class Recommender:
                 out.append((idx, w, entry[0], entry[1]))
         return out
 
-    def _popular_lists(
-        self, segment_id: int | None, categories: Sequence[tuple[str, float]] | None
-    ) -> list[tuple[float, dict[str, float], int, str | None]]:
-        """Popularity terms as ``(weight, {item: share}, source, category)``."""
-        cfg = self.config
-        tops = self.popular.shares
-        out: list[tuple[float, dict[str, float], int, str | None]] = []
-        if cfg.popular_weight > 0.0:
-            w = cfg.popular_weight
-            segment_top = tops.get(segment_id) if segment_id is not None else None
-            if segment_top:
-                out.append((w, segment_top, _POP_SEGMENT, None))
-                w *= 0.5
-            out.append((w, tops.get(None, {}), _POP_GLOBAL, None))
-        if categories and cfg.category_weight > 0.0:
-            by_category = self.by_category.shares
-            for category, share in categories:
-                top = by_category.get(category)
-                if top:
-                    out.append((cfg.category_weight * share, top, _POP_CATEGORY, category))
-        return out
-
-    def _reason(
-        self,
-        u: RecsUser,
-        item: str,
-        rw: float,
-        seeds: list[tuple[int, float, tuple[str, ...], array]],
-        pops: list[tuple[float, dict[str, float], int, str | None]],
-        now_ms: int,
-    ) -> tuple[str, str | None]:
-        """Reason of ``item``: its largest single contribution (first one on ties, in
-        the order repeat, seeds newest first, popularity lists)."""
-        src, best, category = _POP_GLOBAL, 0.0, None
-        if rw > 0.0 and item in u.bought:
-            best = rw * u.counts[u.bought.index(item)]
-            src = _REPEAT
-        for idx, w, ids, sims in seeds:
-            if item in ids:
-                s = w * sims[ids.index(item)]
-                if s > best:
-                    best, src = s, idx
-        for weight, top, kind, cat in pops:
-            share = top.get(item)
-            if share is not None and weight * share > best:
-                best, src, category = weight * share, kind, cat
-        if src >= 0:
-            seed = u.recent[src]
-            verb = "bought" if u.recent_meta[src] & 3 == BOUGHT else "viewed"
-            return f"{verb} with {seed}", seed
-        if src == _REPEAT:
-            count = u.counts[u.bought.index(item)] / self._user_inflation(u, now_ms)
-            return ("you buy this often" if count >= 1.5 else "you bought this before"), None
-        if src == _POP_CATEGORY:
-            return f"popular in {category}, one of your favourite categories", None
-        if src == _POP_SEGMENT:
-            return "popular in your segment", None
-        return "popular now", None
+    def _repeat_reason(self, u: RecsUser, item: str, now_ms: int) -> str:
+        count = u.counts[u.bought.index(item)] / self._user_inflation(u, now_ms)
+        return "you buy this often" if count >= 1.5 else "you bought this before"
 
     # -- introspection ---------------------------------------------------------------
 

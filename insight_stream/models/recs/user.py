@@ -92,10 +92,7 @@ class RecsUser:
             self.session = session
             self.session_n = 0
         start = len(recent) - self.session_n
-        try:
-            i = recent.index(item)
-        except ValueError:
-            i = -1
+        i = recent.index(item) if item in recent else -1  # no exception: most items are new
         partners = None if i >= start else recent[start:]
         self._push(item, ts, kind, i, max_recent)
         if i < start:
@@ -131,11 +128,9 @@ class RecsUser:
         self.orders += w
         minute = ts // 60_000
         bought, counts, last = self.bought, self.counts, self.last
+        recent = self.recent
         for item in items:
-            try:
-                i = bought.index(item)
-            except ValueError:
-                i = -1
+            i = bought.index(item) if item in bought else -1
             if i >= 0:
                 counts[i] += w
                 if minute > last[i]:
@@ -147,11 +142,7 @@ class RecsUser:
             else:  # evict the weakest (oldest on ties): memory stays bounded
                 j = min(range(len(bought)), key=lambda n: (counts[n], last[n]))
                 bought[j], counts[j], last[j] = item, w, minute
-            try:
-                r = self.recent.index(item)
-            except ValueError:
-                r = -1
-            self._push(item, ts, BOUGHT, r, max_recent)
+            self._push(item, ts, BOUGHT, recent.index(item) if item in recent else -1, max_recent)
         self.session_n = 0  # checkout closes the browsing window: later views pair afresh
 
     def unbuy(self, items: list[str], ts: int, inv_tau: float, cancelled: bool) -> None:

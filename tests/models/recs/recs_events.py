@@ -12,7 +12,15 @@ T0 = 1_700_000_000_000  # test times are offsets from here (small ints would rea
 _ids = itertools.count()
 
 
-def make_order(user: str, items: list[str], ts: int, type: str = "order_placed") -> OrderEvent:
+def make_order(
+    user: str,
+    items: list[str],
+    ts: int,
+    type: str = "order_placed",
+    categories: dict[str, str] | None = None,
+) -> OrderEvent:
+    """An order of ``items`` at ``T0 + ts``; ``categories`` maps items to their category."""
+    cats = categories or {}
     n = next(_ids)
     return OrderEvent(
         event_id=f"e{n}",
@@ -21,7 +29,7 @@ def make_order(user: str, items: list[str], ts: int, type: str = "order_placed")
         order_id=f"o{n}",
         total=float(len(items)),
         ts=T0 + ts,
-        lines=[OrderLine(item_id=i, price=1.0) for i in items],
+        lines=[OrderLine(item_id=i, price=1.0, category=cats.get(i)) for i in items],
     )
 
 

@@ -204,7 +204,8 @@ def _stream(seed: int, n: int) -> list[tuple[str, object]]:
             )
         else:
             items = [f"i{rng.randrange(60)}" for _ in range(rng.randrange(1, 5))]
-            events.append((user, make_order(user, items, t * 3_600_000)))
+            cats = {i: f"c{int(i[1:]) % 4}" for i in items}
+            events.append((user, make_order(user, items, t * 3_600_000, categories=cats)))
     return events
 
 
@@ -218,7 +219,9 @@ def _replay(
             r.on_order(u, event, int(user[1:]) % 3)  # type: ignore[arg-type]
         else:
             r.on_click(u, event)  # type: ignore[arg-type]
-        out.append(r.recommend(u, event.ts, k=5, segment_id=int(user[1:]) % 3))  # type: ignore[attr-defined]
+        n = int(user[1:])
+        cats = [(f"c{n % 4}", 0.7), (f"c{(n + 1) % 4}", 0.3)]
+        out.append(r.recommend(u, event.ts, 5, n % 3, cats))  # type: ignore[attr-defined]
     return out
 
 
@@ -246,3 +249,44 @@ def test_user_state_is_bounded_and_small() -> None:
     assert len(u.recent) == cfg.recent_items
     assert u.nbytes() < 1300  # ~1.2 KB incl. list over-allocation
     assert len(pickle.dumps(u)) < 1000
+
+
+def test_staples_stay_recommendable_right_after_a_purchase() -> None:
+    r = Recommender(RecsConfig(exclude_bought_days=7, popular_weight=0.0))
+    u = r.new_user()
+    r.on_order(u, make_order("me", ["coffee", "kettle"], 0), None)
+    r.on_order(u, make_order("me", ["coffee"], 1 * DAY), None)
+    top = items_of(r.recommend(u, T0 + 2 * DAY))
+    assert "coffee" in top  # bought twice: a staple, not a one-off
+    assert "kettle" not in top  # bought once, two days ago: hidden
+    strict = Recommender(RecsConfig(exclude_bought_days=7, exclude_keep_repeats=float("inf")))
+    v = strict.new_user()
+    strict.on_order(v, make_order("me", ["coffee", "kettle"], 0), None)
+    strict.on_order(v, make_order("me", ["coffee"], 1 * DAY), None)
+    assert "coffee" not in items_of(strict.recommend(v, T0 + 2 * DAY))
+
+
+def test_only_the_newest_recent_items_seed_the_scores() -> None:
+    def run(max_seeds: int) -> list[str]:
+        r = Recommender(RecsConfig(max_seeds=max_seeds, popular_weight=0.0))
+        for n in range(5):  # x goes with X, y with Y
+            r.on_order(r.new_user(), make_order(f"o{n}", ["x", "X"], n), None)
+            r.on_order(r.new_user(), make_order(f"p{n}", ["y", "Y"], n), None)
+        u = r.new_user()
+        r.on_click(u, make_click("me", "x", DAY, "s1"))
+        r.on_click(u, make_click("me", "y", DAY + 1000, "s1"))
+        return items_of(r.recommend(u, T0 + DAY + 2000))
+
+    assert run(1) == ["Y"]
+    assert set(run(2)) == {"X", "Y"}
+
+
+def test_favourite_categories_bring_their_best_sellers_with_a_reason() -> None:
+    r = Recommender(RecsConfig(popular_weight=0.0))
+    cats = {"tent": "outdoor", "stove": "outdoor", "novel": "books"}
+    for n, basket in enumerate((["tent"], ["tent"], ["stove"], ["novel"])):
+        r.on_order(r.new_user(), make_order(f"u{n}", basket, n, categories=cats), None)
+    u = r.new_user()
+    top = r.recommend(u, T0 + 10, k=3, categories=[("outdoor", 0.8), ("books", 0.2)])
+    assert items_of(top) == ["tent", "stove", "novel"]
+    assert top[0][2] == "popular in outdoor, one of your favourite categories"
