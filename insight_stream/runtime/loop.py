@@ -31,6 +31,8 @@ from insight_stream.runtime.source import KafkaSource
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
+MAX_HOLDS = 25  # polls to wait for a partition that never answers before ignoring it
+IDLE_POLLS = 25  # unpaused polls without records before a partition stops holding time back
 EXIT_OK, EXIT_PRODUCE_FAILED = 0, 3
 Key = tuple[str, int]
 
@@ -65,6 +67,9 @@ class Runner:
         self.closing = False
         self.last_event_ts = 0  # ms, newest event time seen
         self.partition_ts: dict[Key, int] = {}  # newest event time per input partition
+        self._holds = 0  # polls spent waiting for unknown partitions (per assignment)
+        self._polls = 0
+        self._last_data: dict[Key, int] = {}  # poll number that last brought records
         self._last_record_wall = time.monotonic()
         self._next_commit = time.monotonic() + cfg.commit_interval_ms / 1000
         self._dlq_seen = {"decode": 0, "validation": 0, "processing": 0}
@@ -97,6 +102,7 @@ class Runner:
             self.sink.close()
 
     def _poll(self) -> dict[TopicPartition, list[Any]]:
+        self._polls += 1
         try:
             return self.source.poll(POLL_TIMEOUT_MS)
         except KafkaError as exc:
@@ -141,6 +147,7 @@ class Runner:
                 good += 1
                 last_ev = ev
             key = (topic, part)
+            self._last_data[key] = self._polls
             if last_ev is not None and last_ev.ts > self.partition_ts.get(key, 0):
                 self.partition_ts[key] = last_ev.ts
             self.positions[key] = records[-1].offset + 1
@@ -173,21 +180,50 @@ class Runner:
         if not self.partition_ts:
             return
         lag = self.source.lag(self.positions)
-        behind = []
+        behind: list[int] = []
+        unknown = False
+        paused = self.source.paused()
         for key in self.source.assigned():
             remaining = lag.get(key)
-            if remaining is None:
-                return  # not fetched yet: its event time is unknown, hold time back
-            if remaining > 0:
-                ts = self.partition_ts.get(key)
-                if ts is None:
-                    return  # data waiting, none read yet
-                behind.append(ts)
+            ts = self.partition_ts.get(key)
+            if ts is None:
+                if remaining is None or remaining > 0:
+                    unknown = True  # never fetched, or data waiting and none read yet
+                continue  # known to be empty: holds nothing back
+            if remaining is None or remaining > 0:
+                if key not in paused and self._polls - self._last_data.get(key, 0) > IDLE_POLLS:
+                    continue  # fetched but silent: idle (or a broker's high-watermark is off)
+                behind.append(ts)  # data left (or not known to be caught up)
+        if unknown and self._holds < MAX_HOLDS:
+            # Hold time back, and pause what we have read so the consumer fetches the
+            # partitions we know nothing about yet (else it drains one partition first).
+            # Bounded per assignment: a partition that never answers stops holding.
+            self._holds += 1
+            if self.cfg.max_skew_s > 0:
+                self.source.pause(set(self.partition_ts))
+            return
         watermark = min(behind) if behind else max(self.partition_ts.values())
         self.processor.advance_time(watermark)
+        self._align(watermark)
+
+    def _align(self, watermark: int) -> None:
+        """Pause partitions more than ``max_skew_s`` ahead of the watermark, resume the rest.
+
+        A consumer otherwise reads whole stretches of one partition before another,
+        so a session's order can be processed long before its clicks (or the other
+        way round). The slowest partition defines the watermark and is never paused.
+        """
+        skew_ms = self.cfg.max_skew_s * 1000
+        if skew_ms <= 0:
+            return
+        ahead = {k for k, ts in self.partition_ts.items() if ts > watermark + skew_ms}
+        self.source.resume_all_but(ahead)
+        if ahead:
+            self.source.pause(ahead)
 
     def _idle(self) -> float:
         """Optionally advance stream time while the input is idle so inactivity timers fire."""
+        self._advance_watermark()  # partitions may have caught up, or a hold may time out
         idle = time.monotonic() - self._last_record_wall
         if self.cfg.idle_advance_s <= 0 or idle < self.cfg.idle_advance_s or not self.last_event_ts:
             return 0.0
@@ -306,6 +342,7 @@ class Runner:
             self.owned = parts
             keys = {(tp.topic, tp.partition) for tp in assigned}
             self.partition_ts = {k: ts for k, ts in self.partition_ts.items() if k in keys}
+            self._holds = 0
             self.metrics.set_assigned(len(assigned))
             log.info("partitions assigned: %s (restored %d users)", _fmt(assigned), len(rows))
         except BaseException as exc:

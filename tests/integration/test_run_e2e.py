@@ -30,11 +30,17 @@ pytestmark = pytest.mark.integration
 DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
 
+def _status(proc: Proc, path: str) -> int:
+    try:
+        return proc.get(path)[0]
+    except OSError:
+        return 0
+
+
 @pytest.fixture(scope="module")
 def finished(tansu_broker: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("e2e")
     prefix = f"e2e{os.getpid()}"
-    fed, shop = feed_shop(tansu_broker, prefix, users=800, days=30, malformed_rate=0.03)
     env = runtime_env(
         tansu_broker,
         prefix,
@@ -47,6 +53,11 @@ def finished(tansu_broker: str, tmp_path_factory: pytest.TempPathFactory) -> dic
     )
     proc = Proc(env, tmp / "processor.log")
     try:
+        # Live, as in production: the engine is running while the shop is produced, so
+        # clicks and orders arrive interleaved in event time (online quality needs a
+        # session's clicks before its order).
+        proc.wait_for(lambda: _status(proc, "/readyz") == 200, "partitions assigned")
+        fed, shop = feed_shop(tansu_broker, prefix, users=800, days=30, malformed_rate=0.03)
         proc.wait_consumed(fed.total)
         proc.wait_for(
             lambda: (

@@ -163,3 +163,16 @@ def test_online_quality_scores_the_top10_taken_when_the_session_started():
     assert proc.quality_orders == orders_before + 1
     assert proc.quality_hits == hits_before
     assert proc.stats().quality["recs_hit_rate_at_10"] < 1.0
+
+
+def test_external_clock_only_moves_with_the_watermark():
+    proc = Processor(external_clock=True)
+    for w in range(10):
+        proc.process(order("loyal", T0 + w * 7 * DAY))
+    # another partition's customer far ahead in event time must not make "loyal" look silent
+    proc.process(visit("other", T0 + 400 * DAY))
+    assert proc.stream_time == 0
+    assert not [a for a in proc.drain().alerts if a["user_id"] == "loyal"]
+    proc.advance_time(T0 + 400 * DAY)  # the watermark: every partition got there
+    assert proc.stream_time == T0 + 400 * DAY
+    assert [a["user_id"] for a in proc.drain().alerts] == ["loyal"]
