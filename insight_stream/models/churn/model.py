@@ -162,8 +162,7 @@ class ChurnModel:
         >>> u = m.new_user()
         >>> m.on_event(u, EVENT_ADAPTER.validate_python(dict(event_id="e", user_id="u",
         ...     type="login", ts=1_700_000_000_000)))
-        >>> after = (0, u.last_ts + 8 * DAY_MS)
-        >>> [(m.next_check_ms(u, t) - u.last_ts) // DAY_MS for t in after]
+        >>> [(m.next_check_ms(u, t) - 1_700_000_000_000) // DAY_MS for t in (0, u.last_ts + 8 * DAY_MS)]
         [7, 30]
         >>> m.next_check_ms(u, u.last_ts + 31 * DAY_MS) is None
         True
