@@ -162,23 +162,17 @@ class Processor:
             self.timers.push(due, uid)
 
     def _fire_timers(self, now: int) -> None:
-        # Lazily consumed: a timer re-armed for a later ladder step that is also due
-        # fires in the same pass, in due-time order (a long jump of stream time walks
-        # each silent customer up their ladder and alerts at the right step).
-        for due, uid in self.timers.pop_due(now):
+        for due, uid in list(self.timers.pop_due(now)):
             u = self.users.get(uid)
             if u is None or u.timer_at != due:
                 continue  # erased, forgotten or rescheduled
             u.timer_at = None
             if due > u.updated_at:
                 u.updated_at = due
-            risk, alerted = self._check_alert(uid, u, due)
+            self._check_alert(uid, u, due)
             self._schedule(uid, u, due)
+            self._dirty[uid] = None
             self._changed[uid] = None
-            # Re-publish only when the news is material: an alert, or the risk moved
-            # to another decile (a silent customer is re-scored at every ladder step).
-            if alerted or _bucket(risk) != u.published_bucket:
-                self._dirty[uid] = None
 
     def _refit_models(self, now: int) -> None:
         """Population refits on event-time schedules (churn parameters, segment refinement).
@@ -215,14 +209,12 @@ class Processor:
     def _profiles(self) -> Iterable[ProfileState]:
         return (u.profile for u in self.users.values())
 
-    def _check_alert(self, uid: str, u: UserState, now: int) -> tuple[float, bool]:
+    def _check_alert(self, uid: str, u: UserState, now: int) -> None:
         risk, reasons = self.churn.score(u.churn, now)
         alert = self.alert_policy.check(uid, u.churn, risk, u.profile.net, now, reasons)
-        if alert is None:
-            return risk, False
-        self._alerts.append(complete_alert(self, alert, u))
-        self.alerts_total += 1
-        return risk, True
+        if alert is not None:
+            self._alerts.append(complete_alert(self, alert, u))
+            self.alerts_total += 1
 
     def _churn_users(self) -> Iterable[Any]:
         return (u.churn for u in self.users.values())
@@ -291,7 +283,7 @@ class Processor:
                 out.profiles[uid] = None
                 continue
             profile = build_profile(self, uid, u)
-            bucket = _bucket(profile["churn"]["risk"])
+            bucket = min(int(profile["churn"]["risk"] * RISK_BUCKETS), RISK_BUCKETS - 1)
             if u.published_bucket is not None:
                 self.risk_hist[u.published_bucket] -= 1
             self.risk_hist[bucket] += 1
@@ -396,8 +388,3 @@ class Processor:
                 self.risk_hist[u.published_bucket] += 1
             if u.timer_at is not None:
                 self.timers.push(u.timer_at, uid)
-
-
-def _bucket(risk: float) -> int:
-    """Risk decile 0..9 (the churn-risk histogram and the re-publish rule)."""
-    return min(int(risk * RISK_BUCKETS), RISK_BUCKETS - 1)

@@ -46,9 +46,8 @@ class ChurnConfig:
     min_value
         Net spend below which a customer is never alerted.
     timer_horizons_days
-        Silence lengths (days since the last event) at which a silent customer is
-        re-scored (and alerted, if the risk crossed ``alert_threshold``): the
-        inactivity timers. Denser steps mean earlier alerts and more scoring.
+        Silence lengths (days since the last event) at which a silent customer's
+        score is refreshed, besides the moment it crosses ``alert_threshold``.
     """
 
     time_unit_days: float = 7.0
@@ -65,9 +64,7 @@ class ChurnConfig:
     reset_threshold: float = 0.8
     cooldown_days: float = 30.0
     min_value: float = 100.0
-    timer_horizons_days: tuple[int, ...] = (
-        3, 7, 10, 14, 21, 28, 35, 42, 56, 70, 90, 120, 150, 180, 270, 365
-    )
+    timer_horizons_days: tuple[int, ...] = (7, 14, 30, 60, 90, 180, 365)
 
     def __post_init__(self) -> None:
         if self.time_unit_days <= 0 or self.refit_every_days <= 0:

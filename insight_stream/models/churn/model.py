@@ -152,29 +152,28 @@ class ChurnModel:
     def next_check_ms(self, u: ChurnUser, now_ms: int) -> int | None:
         """When this user's inactivity timer should fire next, or None (no more checks).
 
-        The next step of the ``timer_horizons_days`` ladder counted from the user's
-        last event. O(1) and no scoring: the risk is computed (and an alert decided)
-        only when the timer fires, so a customer who keeps coming back costs nothing,
-        and one who goes silent is re-scored at each step of the ladder.
-
-        >>> from insight_stream.events import EVENT_ADAPTER
-        >>> m = ChurnModel(ChurnConfig(timer_horizons_days=(7, 30)))
-        >>> u = m.new_user()
-        >>> m.on_event(u, EVENT_ADAPTER.validate_python(dict(event_id="e", user_id="u",
-        ...     type="login", ts=1_700_000_000_000)))
-        >>> [(m.next_check_ms(u, t) - 1_700_000_000_000) // DAY_MS for t in (0, u.last_ts + 8 * DAY_MS)]
-        [7, 30]
-        >>> m.next_check_ms(u, u.last_ts + 31 * DAY_MS) is None
-        True
+        If risk is below the alert threshold: the first moment (to the day) within the
+        largest timer horizon at which silence would carry it over. Otherwise the next
+        refresh on the ``timer_horizons_days`` ladder counted from the last event.
         """
-        last = u.last_ts
-        if last < 0:
+        if u.last_ts < 0:
             return None
-        for h in self.config.timer_horizons_days:
-            at = last + h * DAY_MS
-            if at > now_ms:
-                return at
-        return None
+        horizons = self.config.timer_horizons_days
+        steps = [u.last_ts + h * DAY_MS for h in horizons]
+        threshold = self.config.alert_threshold
+        if self.risk(u, now_ms) < threshold:
+            lo = now_ms
+            for at in steps:
+                if at > now_ms and self.risk(u, at) >= threshold:
+                    while at - lo > DAY_MS:  # bisect to a day: risk grows with silence
+                        mid = lo + (at - lo) // 2
+                        if self.risk(u, mid) >= threshold:
+                            at = mid
+                        else:
+                            lo = mid
+                    return at
+                lo = max(lo, at)
+        return next((at for at in steps if at > now_ms), None)
 
     # --- population fits ---------------------------------------------------------------
 
