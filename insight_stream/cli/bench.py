@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-
-import orjson
 
 from insight_stream.cli.progress import Progress
+from insight_stream.cli.report import write_json_report
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"    {stage:<52} {v:8.2f}")
         print(f"  peak RSS        {report['peak_rss_bytes'] / 2**20:,.0f} MiB")
         print(f"  state per user  {report['bytes_per_user']:,.0f} bytes")
-    if args.json:
-        Path(args.json).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
-        print(f"wrote {args.json}", file=sys.stderr)
+    write_json_report(args.json, report)
     return 0
 
 

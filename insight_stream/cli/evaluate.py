@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-import orjson
-
 from insight_stream.cli.progress import Progress
+from insight_stream.cli.report import write_json_report
 
 
 def _table(report: dict[str, Any]) -> str:
@@ -59,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     print(_table(report))
-    if args.json:
-        Path(args.json).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
-        print(f"wrote {args.json}", file=sys.stderr)
+    write_json_report(args.json, report)
     return 0
 
 
