@@ -57,7 +57,7 @@ def finished(tansu_broker: str, tmp_path_factory: pytest.TempPathFactory) -> dic
         # clicks and orders arrive interleaved in event time (online quality needs a
         # session's clicks before its order).
         proc.wait_for(lambda: _status(proc, "/readyz") == 200, "partitions assigned")
-        fed, shop = feed_shop(tansu_broker, prefix, users=800, days=30, malformed_rate=0.03)
+        fed, shop = feed_shop(tansu_broker, prefix, users=1000, days=35, malformed_rate=0.03)
         proc.wait_consumed(fed.total)
         proc.wait_for(
             lambda: (
