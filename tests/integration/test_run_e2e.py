@@ -11,6 +11,7 @@ import base64
 import os
 import re
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,16 @@ def finished(tansu_broker: str, tmp_path_factory: pytest.TempPathFactory) -> dic
             ),
             "final commit",
         )
+        # Once every partition is caught up the watermark jumps to the newest event, so
+        # inactivity timers fire and publish a last round of profiles: wait for quiet.
+        seen: list[float] = []
+
+        def quiet() -> bool:
+            seen.append(proc.metric("insight_stream_profiles_published_total"))
+            time.sleep(0.5)
+            return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
+
+        proc.wait_for(quiet, "no more profiles published")
         health, ready = proc.get("/healthz"), proc.get("/readyz")
         _, metrics = proc.get("/metrics")
         code = proc.terminate(timeout=10)
