@@ -9,6 +9,8 @@ import tempfile
 from typing import Any
 
 from insight_stream.cli.progress import Progress
+from insight_stream.cli.shop_args import add_shop_arguments
+from insight_stream.cli.summary import print_summary
 
 
 def register(subparsers: Any) -> None:
@@ -20,15 +22,7 @@ def register(subparsers: Any) -> None:
         "progress, then show what landed on each output topic and a summary against the "
         "simulator's ground truth. Everything is stopped and removed at the end.",
     )
-    p.add_argument("--users", type=int, default=2000, help="simulated customers (default 2000)")
-    p.add_argument("--days", type=int, default=120, help="event-time window in days (default 120)")
-    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument(
-        "--malformed-rate",
-        type=float,
-        default=0.01,
-        help="share of malformed records, to show the DLQ (default 0.01)",
-    )
+    add_shop_arguments(p, users=2000, days=120, malformed=0.01)
     p.set_defaults(func=main)
 
 
@@ -111,7 +105,8 @@ def main(args: argparse.Namespace) -> int:
             rec = out[cfg.dlq_topic][0]
             print(f"\nsample dead letter ({cfg.dlq_topic}): {rec.value[:60]!r}")
             print("  headers: " + ", ".join(f"{k}={v.decode()[:50]}" for k, v in rec.headers))
-        _summary(profiles, alerts, processor.stats(), shop.truth)
+        print()
+        print_summary(profiles, alerts, truth=shop.truth)
     return 0
 
 
@@ -120,18 +115,3 @@ def _short(doc: dict[str, Any]) -> str:
     lines = text.splitlines()
     return "\n".join(lines[:40] + (["  ..."] if len(lines) > 40 else []))
 
-
-def _summary(
-    profiles: dict[str, Any], alerts: list[dict[str, Any]], stats: Any, truth: Any
-) -> None:
-    try:
-        from insight_stream.cli.summary import print_summary
-    except ImportError:
-        print(f"\nprofiles: {len(profiles):,}  alerts: {len(alerts):,}  stats: {stats}")
-        return
-    print()
-    print_summary(profiles, alerts, stats, truth=truth)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(argparse.Namespace(users=2000, days=30, seed=7, malformed_rate=0.01)))

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from insight_stream.cli.progress import Progress
+from insight_stream.cli.shop_args import add_shop_arguments
 from insight_stream.runtime.config import ConfigError, load_config
 
 
@@ -18,15 +19,7 @@ def register(subparsers: Any) -> None:
         "the clickstream and orders topics, keyed by user_id, in event-time order. Broker, topic "
         "names and security come from the same INSIGHT_* settings as `run` (flags below win).",
     )
-    p.add_argument("--users", type=int, default=1000, help="number of customers (default 1000)")
-    p.add_argument("--days", type=int, default=30, help="event-time window in days (default 30)")
-    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument(
-        "--malformed-rate",
-        type=float,
-        default=0.0,
-        help="share of malformed records, for the dead-letter path (default 0)",
-    )
+    add_shop_arguments(p, users=1000, days=30, malformed=0.0)
     p.add_argument(
         "--rate",
         type=float,

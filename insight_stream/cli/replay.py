@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             from insight_stream.sim import GroundTruth
 
             truth = GroundTruth.from_json(orjson.loads(truth_path.read_bytes()))
-        print_summary(sink.latest, sink.alerts, proc.stats(), truth)
+        print_summary(sink.latest, sink.alerts, truth)
     return 0
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from insight_stream.cli.progress import Progress
+from insight_stream.cli.shop_args import add_shop_arguments
 from insight_stream.sim import Shop, SimConfig
 
 
@@ -21,26 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and OUT/orders.jsonl (v1 events, event-time order) and OUT/truth.json (latent "
         "customer types, churn times, complementary items). Same seed, same bytes.",
     )
-    p.add_argument(
-        "--users",
-        type=int,
-        default=defaults.users,
-        help=f"number of customers (default {defaults.users})",
-    )
-    p.add_argument(
-        "--days",
-        type=int,
-        default=defaults.days,
-        help=f"length of the event-time window in days (default {defaults.days})",
-    )
-    p.add_argument(
-        "--seed", type=int, default=defaults.seed, help=f"random seed (default {defaults.seed})"
-    )
-    p.add_argument(
-        "--malformed-rate",
-        type=float,
-        default=defaults.malformed_rate,
-        help="share of records replaced by malformed ones, 0-0.5 (default 0)",
+    add_shop_arguments(
+        p, defaults.users, defaults.days, defaults.malformed_rate, defaults.seed
     )
     p.add_argument(
         "--start",

@@ -12,7 +12,6 @@ from insight_stream.evaluate.clustering import adjusted_rand_index, normalized_m
 def print_summary(
     profiles: dict[str, dict[str, Any]],
     alerts: list[dict[str, Any]],
-    stats: Any = None,
     truth: Any = None,
     out: TextIO | None = None,
     sample_users: int = 3,

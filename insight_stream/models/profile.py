@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from insight_stream.events.inputs import ClickEvent, OrderEvent
 
@@ -46,6 +46,9 @@ class ProfileConfig:
     affinity_half_life_days: float = 30.0
     session_gap_minutes: float = 30.0
     top_categories: int = 3
+    # derived once here rather than per event
+    gap_ms: float = field(init=False, repr=False, compare=False)
+    tau_ms: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.affinity_half_life_days <= 0:
@@ -54,6 +57,8 @@ class ProfileConfig:
             raise ValueError("profile.session_gap_minutes must be > 0")
         if self.top_categories < 0:
             raise ValueError("profile.top_categories must be >= 0")
+        object.__setattr__(self, "gap_ms", self.session_gap_minutes * 60_000)
+        object.__setattr__(self, "tau_ms", self.affinity_half_life_days * DAY_MS / math.log(2))
 
 
 class ProfileState:
@@ -147,11 +152,10 @@ class ProfileState:
 
     def on_click(self, ev: ClickEvent, cfg: ProfileConfig) -> None:
         ts = ev.ts
-        gap_ms = cfg.session_gap_minutes * 60_000
         sid = ev.session_id
         if sid is None:
             # No session id from the producer: sessionise by inactivity gap.
-            if self.n_events == 0 or ts - self.last_seen > gap_ms:
+            if self.n_events == 0 or ts - self.last_seen > cfg.gap_ms:
                 sid = f"gap:{ts}"
             else:
                 sid = self.session
@@ -171,7 +175,7 @@ class ProfileState:
         if ev.category is not None:
             w = _CLICK_AFFINITY.get(kind)
             if w is not None:
-                self._affinity(ev.category, w, ts, _tau_ms(cfg))
+                self._affinity(ev.category, w, ts, cfg.tau_ms)
         if ev.age_band or ev.gender or ev.region or ev.device or ev.channel:
             demo = {
                 k: v
@@ -205,7 +209,7 @@ class ProfileState:
                 self.first_order = ts
             if self.last_order is None or ts > self.last_order:
                 self.last_order = ts
-            tau = _tau_ms(cfg)
+            tau = cfg.tau_ms
             for line in ev.lines:
                 self.items_bought += line.quantity
                 if line.category is not None:
@@ -257,7 +261,3 @@ class ProfileState:
     def discount_sensitivity(self) -> float:
         """Share of orders placed with a coupon."""
         return self.coupon_orders / self.orders if self.orders else 0.0
-
-
-def _tau_ms(cfg: ProfileConfig) -> float:
-    return cfg.affinity_half_life_days * DAY_MS / math.log(2)

@@ -143,10 +143,6 @@ class Processor:
         self._dirty[uid] = None
         self._changed[uid] = None
 
-    def process_many(self, events: Iterable[Event]) -> None:
-        for ev in events:
-            self.process(ev)
-
     def advance_time(self, now_ms: int) -> None:
         """Move stream time forward while input is idle, firing due timers (liveness)."""
         if now_ms > self.stream_time:
@@ -322,10 +318,6 @@ class Processor:
         if u is None:
             return 1.0
         return self.churn.score(u.churn, self.stream_time if now_ms is None else now_ms)[0]
-
-    def segment_of(self, user_id: str) -> int | None:
-        u = self.users.get(user_id)
-        return None if u is None else self.segments.predict(u.profile)
 
     def churn_users(self) -> Iterable[Any]:
         """Per-user churn states (for population fits in evaluation)."""

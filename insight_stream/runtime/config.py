@@ -176,15 +176,6 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     _s(
-        "INSIGHT_MAX_SKEW_S",
-        "float",
-        0.0,
-        "event-time alignment (experimental): pause input partitions that run this far "
-        "ahead of the slowest one, to keep clicks and orders of a session together; "
-        "0 = off",
-        minimum=0,
-    ),
-    _s(
         "INSIGHT_METRICS_PORT",
         "int",
         9108,
@@ -257,7 +248,6 @@ class RuntimeConfig:
     session_timeout_ms: int
     heartbeat_interval_ms: int
     idle_advance_s: float
-    max_skew_s: float
     metrics_port: int
     metrics_host: str
     stall_timeout_s: float

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
 MAX_HOLDS = 25  # polls to wait for a partition that never answers before ignoring it
-IDLE_POLLS = 25  # unpaused polls without records before a partition stops holding time back
+IDLE_POLLS = 25  # polls without records before a partition stops holding time back
 EXIT_OK, EXIT_PRODUCE_FAILED = 0, 3
 Key = tuple[str, int]
 
@@ -182,7 +182,6 @@ class Runner:
         lag = self.source.lag(self.positions)
         behind: list[int] = []
         unknown = False
-        paused = self.source.paused()
         for key in self.source.assigned():
             remaining = lag.get(key)
             ts = self.partition_ts.get(key)
@@ -191,35 +190,16 @@ class Runner:
                     unknown = True  # never fetched, or data waiting and none read yet
                 continue  # known to be empty: holds nothing back
             if remaining is None or remaining > 0:
-                if key not in paused and self._polls - self._last_data.get(key, 0) > IDLE_POLLS:
+                if self._polls - self._last_data.get(key, 0) > IDLE_POLLS:
                     continue  # fetched but silent: idle (or a broker's high-watermark is off)
                 behind.append(ts)  # data left (or not known to be caught up)
         if unknown and self._holds < MAX_HOLDS:
-            # Hold time back, and pause what we have read so the consumer fetches the
-            # partitions we know nothing about yet (else it drains one partition first).
+            # Hold time back until every partition with data has been read from.
             # Bounded per assignment: a partition that never answers stops holding.
             self._holds += 1
-            if self.cfg.max_skew_s > 0:
-                self.source.pause(set(self.partition_ts))
             return
         watermark = min(behind) if behind else max(self.partition_ts.values())
         self.processor.advance_time(watermark)
-        self._align(watermark)
-
-    def _align(self, watermark: int) -> None:
-        """Pause partitions more than ``max_skew_s`` ahead of the watermark, resume the rest.
-
-        A consumer otherwise reads whole stretches of one partition before another,
-        so a session's order can be processed long before its clicks (or the other
-        way round). The slowest partition defines the watermark and is never paused.
-        """
-        skew_ms = self.cfg.max_skew_s * 1000
-        if skew_ms <= 0:
-            return
-        ahead = {k for k, ts in self.partition_ts.items() if ts > watermark + skew_ms}
-        self.source.resume_all_but(ahead)
-        if ahead:
-            self.source.pause(ahead)
 
     def _idle(self) -> float:
         """Optionally advance stream time while the input is idle so inactivity timers fire."""

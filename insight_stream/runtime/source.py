@@ -99,23 +99,6 @@ class KafkaSource:
         if offsets:
             self.consumer.commit_async(_to_kafka(offsets))
 
-    def pause(self, keys: set[tuple[str, int]]) -> None:
-        """Stop fetching these partitions (event-time alignment); others keep flowing."""
-        tps = [TopicPartition(t, p) for t, p in keys]
-        paused = set(self.consumer.paused())
-        todo = [tp for tp in tps if tp not in paused]
-        if todo:
-            self.consumer.pause(*todo)
-
-    def paused(self) -> set[tuple[str, int]]:
-        return {(tp.topic, tp.partition) for tp in self.consumer.paused()}
-
-    def resume_all_but(self, keys: set[tuple[str, int]]) -> None:
-        """Resume every paused partition not in ``keys``."""
-        todo = [tp for tp in self.consumer.paused() if (tp.topic, tp.partition) not in keys]
-        if todo:
-            self.consumer.resume(*todo)
-
     def assigned(self) -> set[tuple[str, int]]:
         """(topic, partition) of every partition currently assigned to this instance."""
         return {(tp.topic, tp.partition) for tp in self.consumer.assignment()}

@@ -114,15 +114,6 @@ class FakeSource:
     def lag(self, positions: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
         return {k: 0 for k in positions}
 
-    def pause(self, keys: set[tuple[str, int]]) -> None:
-        self.paused_keys = set(getattr(self, "paused_keys", set())) | keys
-
-    def resume_all_but(self, keys: set[tuple[str, int]]) -> None:
-        self.paused_keys = set(getattr(self, "paused_keys", set())) & keys
-
-    def paused(self) -> set[tuple[str, int]]:
-        return set(getattr(self, "paused_keys", set()))
-
     def assigned(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self.partitions} if self._assigned else set()
 
