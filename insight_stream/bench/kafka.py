@@ -115,7 +115,7 @@ def run_kafka_bench(
             marks.setdefault("first", time.perf_counter())
             marks.setdefault("first_n", n)
 
-        processor = Processor(EngineConfig(), external_clock=True)
+        processor = Processor(EngineConfig())
         ends = fed.end_offsets
         code = run(
             cfg,

@@ -20,6 +20,7 @@ from insight_stream.models.recs import Recommender, RecsConfig
 from insight_stream.models.recs.recommender import Recommendation
 from insight_stream.models.recs.user import RecsUser
 from insight_stream.processor import Processor
+from insight_stream.processor.driver import Driver
 from insight_stream.sim import Shop, SimConfig
 
 
@@ -81,11 +82,10 @@ def run_recs_bench(
     proc = Processor()
     timed = _TimedRecommender(config if config is not None else proc.config.recs)
     proc.recs = timed
-    for n, ev in enumerate(events, 1):
-        proc.process(ev)
-        if n % flush_every == 0:
-            proc.drain()
-    proc.drain()
+    driver = Driver(proc, lambda rec: None, flush_every)
+    for ev in events:
+        driver.process(ev)
+    driver.drain(seal=False)
     return {
         "us_per_call": {
             name: 1e6 * spent / max(timed.calls[name], 1) for name, spent in timed.spent.items()

@@ -76,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
         finally:
             producer.close()
         print(f"metrics     http://127.0.0.1:{port}/metrics  (/healthz, /readyz) while it runs")
-        processor = Processor(EngineConfig(), external_clock=True)
+        processor = Processor(EngineConfig())
         ends = fed.end_offsets
         with Progress(fed.total, "process", force=True) as bar:
             code = run(

@@ -10,8 +10,9 @@ from pathlib import Path
 import orjson
 
 from insight_stream.cli.progress import Progress
-from insight_stream.processor import Processor
-from insight_stream.replay import merged_records, replay_stream
+from insight_stream.processor import EngineConfig, Processor
+from insight_stream.processor.driver import Driver
+from insight_stream.replay import DEFAULT_PARTITIONS, replay_files
 from insight_stream.replay.sink import JsonlSink
 
 
@@ -42,24 +43,19 @@ def run(args: argparse.Namespace) -> int:
     total = None
     if not args.no_count:
         total = sum(sum(1 for _ in f.open("rb")) for f in files)
-    proc = Processor()
+    proc = Processor(EngineConfig(flush_events=args.flush_events))
     started = time.perf_counter()
     with JsonlSink(Path(args.out)) as sink, Progress(total, "replay") as bar:
-        res = replay_stream(
-            proc,
-            merged_records(files),
-            sink.write_outputs,
-            sink.write_dlq,
-            flush_every=args.flush_events,
-            on_progress=bar.update,
-        )
-        bar.update(res.dlq)
+        driver = Driver(proc, lambda rec: sink.send(*rec), flush_events=args.flush_events)
+        replay_files(driver, files, args.partitions, on_progress=bar.update)
+        driver.drain(seal=False)  # settle: the last window, as `run` publishes once caught up
+    res = driver.stats
     elapsed = time.perf_counter() - started
     print(
         f"replayed {res.events:,} events in {elapsed:.1f}s "
         f"({res.events / max(elapsed, 1e-9):,.0f}/s); "
         f"published {res.profiles:,} profiles, {res.alerts:,} alerts; "
-        f"DLQ {res.dlq:,} {dict(sorted(res.dlq_by_reason.items())) or ''}",
+        f"DLQ {res.dlq_total:,} {dict(sorted(res.dlq.items())) or ''}",
         file=sys.stderr,
     )
     print(f"outputs in {args.out}/: profiles.jsonl, alerts.jsonl, dlq.jsonl", file=sys.stderr)
@@ -81,15 +77,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run the engine over JSONL event files (no Kafka)",
         description="Merge JSONL input files by event time, run the full engine and write "
         "profiles.jsonl (coalesced per flush), alerts.jsonl and dlq.jsonl (malformed records "
-        "with the reason) to --out. Same input, same output, byte for byte.",
+        "with the reason) to --out. Same input, same output, byte for byte; the same alerts "
+        "and final profiles as `insight-stream run` on topics with --partitions partitions.",
     )
     p.add_argument("inputs", nargs="+", help="JSONL files, or directories written by `simulate`")
     p.add_argument("--out", default="out/replay", help="output directory (default: %(default)s)")
     p.add_argument(
         "--flush-events",
         type=int,
-        default=10_000,
-        help="coalesce profiles over this many events (default: %(default)s)",
+        default=EngineConfig().flush_events,
+        help="coalesce profiles over this many records, as INSIGHT_FLUSH_EVENTS does for "
+        "`run` (default: %(default)s)",
+    )
+    p.add_argument(
+        "--partitions",
+        type=int,
+        default=DEFAULT_PARTITIONS,
+        help="split each file by user id as Kafka would over this many partitions, the "
+        "partition count of the topics `run` reads (default: %(default)s)",
     )
     p.add_argument("--truth", help="ground-truth file (default: truth.json next to the inputs)")
     p.add_argument(

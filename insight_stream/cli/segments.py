@@ -10,31 +10,24 @@ from insight_stream.cli.progress import Progress
 from insight_stream.models.segments.features import raw_features, transform
 from insight_stream.models.segments.tuning import tune_k
 from insight_stream.processor import Processor
+from insight_stream.processor.driver import Driver, feed_raw
 
 
 def _sample_features(args: argparse.Namespace) -> np.ndarray:
     proc = Processor()
-    if args.inputs:
-        from insight_stream.cli.replay import input_files
-        from insight_stream.replay import merged_records
-
-        files, _ = input_files(args.inputs)
-        records = merged_records(files)
-    else:
-        from insight_stream.events import decode
-        from insight_stream.sim import Shop, SimConfig
-
-        shop = Shop(SimConfig(users=args.users, days=args.days, seed=args.seed))
-        records = (decode(raw, topic) for topic, raw in shop.events())
-    from insight_stream.events import DlqRecord
-
     with Progress(None, "replaying sample") as bar:
-        for i, rec in enumerate(records):
-            if not isinstance(rec, DlqRecord):
-                proc.process(rec)
-            if i % 10_000 == 0:
-                bar.update(10_000)
-                proc.drain()
+        driver = Driver(proc, lambda rec: None, proc.config.flush_events)
+        if args.inputs:
+            from insight_stream.cli.replay import input_files
+            from insight_stream.replay import replay_files
+
+            files, _ = input_files(args.inputs)
+            replay_files(driver, files, on_progress=bar.update)
+        else:
+            from insight_stream.sim import Shop, SimConfig
+
+            shop = Shop(SimConfig(users=args.users, days=args.days, seed=args.seed))
+            feed_raw(driver, shop.events(), on_progress=bar.update)
     rows = [
         transform(raw_features(u.profile))
         for _, u in sorted(proc.users.items())

@@ -1,7 +1,23 @@
 """The pure, event-time engine: decoded events in, profiles and alerts out. No Kafka here."""
 
 from insight_stream.processor.config import EngineConfig
-from insight_stream.processor.processor import Checkpoint, EngineStats, Processor
-from insight_stream.processor.publish import Outputs
+from insight_stream.processor.contract import (
+    STATE_FORMAT,
+    Checkpoint,
+    Engine,
+    EngineStats,
+    Outputs,
+    StateFormatError,
+)
+from insight_stream.processor.processor import Processor
 
-__all__ = ["Checkpoint", "EngineConfig", "EngineStats", "Outputs", "Processor"]
+__all__ = [
+    "STATE_FORMAT",
+    "Checkpoint",
+    "Engine",
+    "EngineConfig",
+    "EngineStats",
+    "Outputs",
+    "Processor",
+    "StateFormatError",
+]

@@ -26,6 +26,11 @@ class EngineConfig:
         ``recommend`` per sampled session.
     quality_sample
         Track 1 in this many sessions (chosen by a stable hash of the session id).
+    flush_events
+        Coalescing window: profiles of users changed within this many records are
+        published once, when the window is sealed. A position in the input, not a time,
+        so replay and Kafka seal the same windows (``replay --flush-events``,
+        ``INSIGHT_FLUSH_EVENTS``).
     """
 
     profile: ProfileConfig = field(default_factory=ProfileConfig)
@@ -36,11 +41,14 @@ class EngineConfig:
     alert_items: int = 3
     track_quality: bool = True
     quality_sample: int = 8
+    flush_events: int = 10_000
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
             raise ValueError("engine.top_n must be >= 1")
         if self.quality_sample < 1:
             raise ValueError("engine.quality_sample must be >= 1")
+        if self.flush_events < 1:
+            raise ValueError("engine.flush_events must be >= 1")
         if self.alert_items < 0:
             raise ValueError("engine.alert_items must be >= 0")

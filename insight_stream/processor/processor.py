@@ -10,7 +10,6 @@ from __future__ import annotations
 import pickle
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from insight_stream.events.inputs import ClickEvent, ControlEvent, Event, OrderEvent
@@ -19,36 +18,19 @@ from insight_stream.models.profile import ProfileState
 from insight_stream.models.recs import Recommender
 from insight_stream.models.segments import Segmenter
 from insight_stream.processor.config import EngineConfig
-from insight_stream.processor.publish import Outputs, build_profile, complete_alert
+from insight_stream.processor.contract import (
+    STATE_FORMAT,
+    Checkpoint,
+    EngineStats,
+    Outputs,
+    StateFormatError,
+)
+from insight_stream.processor.publish import build_profile, complete_alert
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
 
 RISK_BUCKETS = 10
 HOUR_MS = 3_600_000
-
-
-@dataclass
-class Checkpoint:
-    """State changed since the previous checkpoint: per-user blobs (None = erased) + models."""
-
-    users: dict[str, bytes | None]
-    shared: bytes
-
-
-@dataclass
-class EngineStats:
-    """Cheap gauges for metrics; computed from counters the engine keeps anyway."""
-
-    active_users: int
-    segment_sizes: dict[int, int]
-    refits: dict[str, int]
-    churn_risk_histogram: list[int]
-    quality: dict[str, float]
-    stream_time_ms: int
-    events: int
-    alerts: int
-    coverage: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Processor:
@@ -63,17 +45,14 @@ class Processor:
     [('books', 1.0)]
     """
 
-    def __init__(self, config: EngineConfig | None = None, external_clock: bool = False) -> None:
-        """``external_clock``: stream time moves only through :meth:`advance_time`.
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        """Stream time is the newest event time processed.
 
-        Files and merged streams are in event-time order, so by default each event
-        advances stream time. A Kafka consumer reads several partitions that can be
-        far apart in event time; there the runtime advances time to a watermark (the
-        slowest partition still holding data), or a lagging partition's customers
-        would look silent and get inactivity timers and churn alerts they do not deserve.
+        Every source feeds events in one merged event-time order (the drive loop's
+        :class:`~insight_stream.processor.merge.Merger`), so each event advances time
+        and timers exactly as in a file replay, whatever the source.
         """
         self.config = config or EngineConfig()
-        self.external_clock = external_clock
         self.users: dict[str, UserState] = {}
         self.segments = Segmenter(self.config.segments)
         self.recs = Recommender(self.config.recs)
@@ -89,7 +68,9 @@ class Processor:
         self.quality_orders = 0
         self.quality_hits = 0
         self._quality_pending: dict[str, tuple[str, list[str]]] = {}
-        self._dirty: dict[str, None] = {}
+        self._dirty: dict[str, None] = {}  # changed since the last sealed drain (the window)
+        self._touched: dict[str, None] = {}  # changed since the last drain of any kind
+        self._pending = 0  # records processed since the last sealed drain
         self._changed: dict[str, None] = {}
         self._erased: set[str] = set()
         self._alerts: list[dict[str, Any]] = []
@@ -97,8 +78,9 @@ class Processor:
     # -- input ------------------------------------------------------------------------
     def process(self, ev: Event) -> None:
         """Fold one event into the state; fires inactivity timers that fell due."""
+        self._pending += 1
         ts = ev.ts
-        if ts > self.stream_time and not self.external_clock:
+        if ts > self.stream_time:
             self.stream_time = ts
             if ts >= self._next_housekeeping:
                 self._refit_models(ts)
@@ -141,7 +123,13 @@ class Processor:
         if u.timer_at is None:
             self._schedule(uid, u, ts)
         self._dirty[uid] = None
+        self._touched[uid] = None
         self._changed[uid] = None
+
+    @property
+    def pending(self) -> int:
+        """Records processed since the last sealed drain (the drive loop seals on it)."""
+        return self._pending
 
     def advance_time(self, now_ms: int) -> None:
         """Move stream time forward while input is idle, firing due timers (liveness)."""
@@ -168,6 +156,7 @@ class Processor:
             self._check_alert(uid, u, due)
             self._schedule(uid, u, due)
             self._dirty[uid] = None
+            self._touched[uid] = None
             self._changed[uid] = None
 
     def _refit_models(self, now: int) -> None:
@@ -189,8 +178,8 @@ class Processor:
         Changed profiles are re-published. Per refit (every ``refit_every_days`` of
         event time), never per event.
         """
-        changed, dirty = self._changed, self._dirty
-        for uid, u in self.users.items():
+        changed, dirty, touched = self._changed, self._dirty, self._touched
+        for uid, u in self._in_order():
             before = u.segment
             seg = self.segments.predict(u.profile)
             if seg != before:
@@ -201,9 +190,17 @@ class Processor:
                 u.segment = seg
                 changed[uid] = None
                 dirty[uid] = None
+                touched[uid] = None
+
+    def _in_order(self) -> Iterable[tuple[str, UserState]]:
+        """Users sorted by id: population fits must not depend on dict order, which a
+        restored engine cannot reproduce (floating-point sums and optimisers are order
+        sensitive). Sorting costs milliseconds, once per refit."""
+        users = self.users
+        return ((uid, users[uid]) for uid in sorted(users))
 
     def _profiles(self) -> Iterable[ProfileState]:
-        return (u.profile for u in self.users.values())
+        return (u.profile for _, u in self._in_order())
 
     def _check_alert(self, uid: str, u: UserState, now: int) -> None:
         risk, reasons = self.churn.score(u.churn, now)
@@ -213,7 +210,7 @@ class Processor:
             self.alerts_total += 1
 
     def _churn_users(self) -> Iterable[Any]:
-        return (u.churn for u in self.users.values())
+        return (u.churn for _, u in self._in_order())
 
     def _snapshot_for_quality(self, uid: str, u: UserState, sid: str, ts: int) -> None:
         """Next-basket hit rate, prequential: the top 10 as a session *starts*.
@@ -247,6 +244,7 @@ class Processor:
             self._unpublish(u)
         self._quality_pending.pop(uid, None)
         self._dirty[uid] = None
+        self._touched[uid] = None
         self._changed[uid] = None
         self._erased.add(uid)
 
@@ -264,16 +262,28 @@ class Processor:
                 self._unpublish(u)
             self._quality_pending.pop(uid, None)
             self._dirty.pop(uid, None)
+            self._touched.pop(uid, None)
             self._changed.pop(uid, None)
 
     # -- output -----------------------------------------------------------------------
-    def drain(self) -> Outputs:
-        """Profiles of users touched since the last drain (one each) and queued alerts."""
+    def drain(self, seal: bool = True, everyone: bool = True) -> Outputs:
+        """Profiles to publish (one per user) and the alerts queued since the last drain.
+
+        A *sealed* drain closes the coalescing window: every user changed in it is built
+        once, from the state at this point. The drive loop seals every ``flush_events``
+        records, a position in the event sequence, so windows (and hence the profiles
+        that end them) are the same on every source. An unsealed drain publishes early
+        for latency and leaves the window open: ``everyone`` rebuilds the whole window
+        (a *settle*: what a sealed drain here would give), otherwise only the users
+        changed since the previous drain. Profiles depend on global models, so only
+        sealed and settle drains are reproducible; the last profile of each user always
+        comes from one of them.
+        """
         out = Outputs(alerts=self._alerts)
         self._alerts = []
         self.segments.invalidate_portraits()
         users = self.users
-        for uid in self._dirty:
+        for uid in self._dirty if everyone or seal else self._touched:
             u = users.get(uid)
             if u is None:
                 out.profiles[uid] = None
@@ -285,7 +295,10 @@ class Processor:
             self.risk_hist[bucket] += 1
             u.published_bucket = bucket
             out.profiles[uid] = profile
-        self._dirty = {}
+        self._touched = {}
+        if seal:
+            self._dirty = {}
+            self._pending = 0
         return out
 
     def _segment(self, uid: str, u: UserState, ts: int) -> None:
@@ -342,37 +355,49 @@ class Processor:
     # -- checkpointing ----------------------------------------------------------------
     def _shared_state(self) -> dict[str, Any]:
         return {
+            "format": STATE_FORMAT,
             "segments": self.segments,
             "recs": self.recs,
             "churn": self.churn,
             "alert_policy": self.alert_policy,
             "stream_time": self.stream_time,
             "counters": (self.events, self.alerts_total, self.quality_orders, self.quality_hits),
+            "window": (list(self._dirty), self._pending),
         }
 
     def checkpoint(self) -> Checkpoint:
-        """Per-user blobs changed since the last checkpoint, and the global models."""
+        """Per-user blobs changed since the last checkpoint, and the global models.
+
+        Every blob starts with one byte, the state format (:data:`STATE_FORMAT`).
+        """
         users: dict[str, bytes | None] = {}
         dump = pickle.dumps
+        head = _HEADER
         for uid in self._changed:
             u = self.users.get(uid)
-            users[uid] = None if u is None else dump(u, protocol=pickle.HIGHEST_PROTOCOL)
+            users[uid] = None if u is None else head + dump(u, protocol=pickle.HIGHEST_PROTOCOL)
         self._changed = {}
         self._erased = set()
-        shared = dump(self._shared_state(), protocol=pickle.HIGHEST_PROTOCOL)
+        shared = head + dump(self._shared_state(), protocol=pickle.HIGHEST_PROTOCOL)
         return Checkpoint(users=users, shared=shared)
 
     def restore(self, users: Iterable[tuple[str, bytes]], shared: bytes | None) -> None:
-        """Load state written by :meth:`checkpoint` (trusted local store only)."""
+        """Load state written by :meth:`checkpoint` (trusted stores only: local file, changelog).
+
+        Raises :class:`StateFormatError` naming both formats when the state was written
+        by another format, before anything is loaded from that blob.
+        """
         if shared is not None:
-            s = pickle.loads(shared)
+            s = pickle.loads(_payload(shared, "shared model state"))
             self.segments, self.recs, self.churn = s["segments"], s["recs"], s["churn"]
             self.alert_policy = s["alert_policy"]
             self.stream_time = s["stream_time"]
             self._next_housekeeping = (self.stream_time // HOUR_MS + 1) * HOUR_MS
             self.events, self.alerts_total, self.quality_orders, self.quality_hits = s["counters"]
+            dirty, self._pending = s["window"]
+            self._dirty = dict.fromkeys(dirty)
         for uid, blob in users:
-            u: UserState = pickle.loads(blob)
+            u: UserState = pickle.loads(_payload(blob, f"state of user {uid}"))
             self.users[uid] = u
             if u.segment is not None:
                 self.seg_sizes[u.segment] = self.seg_sizes.get(u.segment, 0) + 1
@@ -380,3 +405,26 @@ class Processor:
                 self.risk_hist[u.published_bucket] += 1
             if u.timer_at is not None:
                 self.timers.push(u.timer_at, uid)
+
+
+_HEADER = bytes([STATE_FORMAT])
+
+
+def blob_format(blob: bytes) -> int:
+    """The state format of a blob: its header byte; headerless pickles are format 1.
+
+    >>> blob_format(_HEADER + b"..."), blob_format(b"\\x80\\x05...")
+    (2, 1)
+    """
+    return 1 if blob[:1] == b"\x80" else blob[0]
+
+
+def _payload(blob: bytes, what: str) -> memoryview:
+    found = blob_format(blob)
+    if found != STATE_FORMAT:
+        raise StateFormatError(
+            f"{what} was written in state format {found}; this build reads format "
+            f"{STATE_FORMAT}. Restore from the changelog or rebuild from the input "
+            "(remove the state directory), or run the version that wrote it."
+        )
+    return memoryview(blob)[1:]

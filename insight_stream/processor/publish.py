@@ -6,7 +6,6 @@ Kept apart from the Processor so the output contract lives in one small place;
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from insight_stream.models.profile import DAY_MS
@@ -14,17 +13,6 @@ from insight_stream.models.profile import DAY_MS
 if TYPE_CHECKING:
     from insight_stream.processor.processor import Processor
     from insight_stream.processor.state import UserState
-
-
-@dataclass
-class Outputs:
-    """What a drain returns: coalesced profiles (None = tombstone, user erased) and alerts."""
-
-    profiles: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    alerts: list[dict[str, Any]] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.profiles) + len(self.alerts)
 
 
 def recommendations(proc: Processor, u: UserState, now: int, k: int) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
-"""Event-time inactivity timers: a min-heap of (due_ms, seq, user_id), lazily invalidated.
+"""Event-time inactivity timers: a min-heap of (due_ms, user_id), lazily invalidated.
 
 Users get at most one live timer (``UserState.timer_at``); a stale heap entry
 (user gone, or timer moved) is skipped when popped, which is cheaper than
-deleting from the middle of a heap.
+deleting from the middle of a heap. Ties break on the user id, not on push order, so a
+restored engine fires timers in the same order as one that never stopped.
 """
 
 from __future__ import annotations
@@ -16,18 +17,16 @@ class TimerQueue:
     ([(3, 'b')], [(5, 'a')])
     """
 
-    __slots__ = ("_heap", "_seq")
+    __slots__ = ("_heap",)
 
     def __init__(self) -> None:
-        self._heap: list[tuple[int, int, str]] = []
-        self._seq = 0
+        self._heap: list[tuple[int, str]] = []
 
     def __len__(self) -> int:
         return len(self._heap)
 
     def push(self, due_ms: int, user_id: str) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (due_ms, self._seq, user_id))
+        heapq.heappush(self._heap, (due_ms, user_id))
 
     def next_due(self) -> int | None:
         return self._heap[0][0] if self._heap else None
@@ -35,8 +34,7 @@ class TimerQueue:
     def pop_due(self, now_ms: int):
         heap = self._heap
         while heap and heap[0][0] <= now_ms:
-            due, _, user = heapq.heappop(heap)
-            yield due, user
+            yield heapq.heappop(heap)
 
     def clear(self) -> None:
         self._heap.clear()

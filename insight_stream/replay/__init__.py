@@ -1,6 +1,5 @@
 """Run the engine over files: JSONL in, profiles / alerts / DLQ as JSONL out."""
 
-from insight_stream.replay.engine_loop import ReplayResult, replay_stream
-from insight_stream.replay.files import merged_records
+from insight_stream.replay.files import DEFAULT_PARTITIONS, replay_files
 
-__all__ = ["ReplayResult", "merged_records", "replay_stream"]
+__all__ = ["DEFAULT_PARTITIONS", "replay_files"]

@@ -1,49 +1,96 @@
-"""Read input JSONL files and merge them into one event-time ordered stream of decoded records.
+"""JSONL input files as the drive loop's sources, split the way Kafka would partition them.
 
-Each file is assumed to be in event-time order (as producers and ``simulate``
-write them); files are merged lazily, so memory does not grow with input size.
-A record that fails to decode keeps its file position and flows through as a
-:class:`DlqRecord`.
+Each file plays one input topic; its records are split by user id over ``partitions``
+sources with Kafka's default partitioner, and the sources are merged by event time with
+the same :class:`~insight_stream.processor.merge.Merger` the Kafka runtime uses. So a
+replay folds exactly the order ``insight-stream run`` folds, ties and late records
+included. Files are read lazily (memory does not grow with their size); a record that
+fails to decode goes to the DLQ at once, like on Kafka.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from insight_stream.events import DlqRecord, Event, decode
+from insight_stream.events import DlqRecord, decode
+from insight_stream.processor.driver import Driver
+from insight_stream.processor.partitioning import partition_for
 
-Decoded = Event | DlqRecord
+DEFAULT_PARTITIONS = 4
 
 
-def read_records(path: Path, topic: str | None = None) -> Iterator[tuple[int, int, Decoded]]:
-    """Yield ``(ts, line_no, record)``; a DLQ record carries the ts of the line before it."""
-    name = topic or path.stem
-    last_ts = 0
+class _File:
+    __slots__ = ("done", "index", "lines", "name")
+
+    def __init__(self, index: int, path: Path) -> None:
+        self.index, self.name, self.done = index, path.stem, False
+        self.lines = _lines(path)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
     with path.open("rb") as fh:
         for line_no, line in enumerate(fh):
             raw = line.rstrip(b"\r\n")
-            if not raw.strip():
-                continue
-            rec = decode(raw, name, 0, line_no)
-            if not isinstance(rec, DlqRecord):
-                last_ts = rec.ts
-            yield last_ts, line_no, rec
+            if raw.strip():
+                yield line_no, raw
 
 
-def merged_records(paths: Iterable[Path]) -> Iterator[Decoded]:
-    """Merge several event-time ordered files into one (ties: file order, then line).
+def replay_files(
+    driver: Driver,
+    paths: list[Path],
+    partitions: int = DEFAULT_PARTITIONS,
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """Fold every record of ``paths`` into ``driver`` (file order = topic order).
 
     >>> import tempfile, pathlib
+    >>> from insight_stream.processor import Processor
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (d / "a.jsonl").write_text('{"event_id":"1","user_id":"u","type":"login","ts":5}\\n')
-    >>> _ = (d / "b.jsonl").write_text('{"event_id":"2","user_id":"u","type":"login","ts":1}\\n')
-    >>> [r.event_id for r in merged_records([d / "a.jsonl", d / "b.jsonl"])]
-    ['2', '1']
+    >>> _ = (d / "b.jsonl").write_text('{"event_id":"2","user_id":"v","type":"login","ts":1}\\n')
+    >>> proc = Processor()
+    >>> replay_files(Driver(proc, lambda rec: None), [d / "a.jsonl", d / "b.jsonl"])
+    >>> proc.stream_time, proc.events
+    (5000, 2)
     """
-    streams = [
-        ((ts, i, n, rec) for ts, n, rec in read_records(Path(p))) for i, p in enumerate(paths)
-    ]
-    for _, _, _, rec in heapq.merge(*streams, key=lambda t: (t[0], t[1], t[2])):
-        yield rec
+    files = [_File(i, Path(p)) for i, p in enumerate(paths)]
+    for f in files:
+        for part in range(partitions):
+            driver.add_source((f.index, part))
+    merger = driver.merger
+    while True:
+        n = driver.run()
+        if on_progress is not None and n:
+            on_progress(n)
+        blocked = merger.blocked()
+        if not blocked:
+            return  # nothing buffered and nothing to wait for: every file is consumed
+        for key in sorted(blocked):
+            f = files[key[0]]
+            if not f.done:
+                _read_until(driver, f, key, partitions, on_progress)
+            if f.done and not merger.buffered(key):
+                driver.close(key)
+
+
+def _read_until(
+    driver: Driver,
+    f: _File,
+    want: tuple[int, int],
+    partitions: int,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    """Read ``f`` until source ``want`` has a record or the file ends."""
+    for line_no, raw in f.lines:
+        rec = decode(raw, f.name, 0, line_no)
+        if isinstance(rec, DlqRecord):
+            driver.dead_letter(rec, raw)
+            if on_progress is not None:
+                on_progress(1)
+            continue
+        key = (f.index, partition_for(rec.user_id, partitions))
+        driver.push(key, rec, raw, rec.user_id.encode(), f.name, 0, line_no)
+        if key == want:
+            return
+    f.done = True

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from insight_stream.processor import Engine, EngineConfig, Processor
+from insight_stream.runtime.changelog import Changelog
 from insight_stream.runtime.checkpoint import (
     CheckpointStore,
     StateDirLockedError,
@@ -56,10 +58,8 @@ def with_retry(what: str, fn: Callable[[], T], metrics: Metrics, stop: threading
             delay = min(delay * 2, 10.0)
 
 
-def default_processor() -> Any:
-    from insight_stream.processor import EngineConfig, Processor
-
-    return Processor(EngineConfig(), external_clock=True)
+def default_processor(cfg: RuntimeConfig) -> Engine:
+    return Processor(EngineConfig(flush_events=cfg.flush_events))
 
 
 def prepare_topics(cfg: RuntimeConfig) -> dict[str, int]:
@@ -128,7 +128,7 @@ def run(
             return EXIT_MISFIT
         runner = Runner(
             cfg,
-            processor if processor is not None else default_processor(),
+            processor if processor is not None else default_processor(cfg),
             source,
             sink,
             store,
@@ -136,6 +136,7 @@ def run(
             stop=stop,
             until=until,
             on_batch=on_batch,
+            changelog=Changelog(cfg, sink, store.instance_id) if cfg.changelog else None,
         )
         if on_runner is not None:
             on_runner(runner)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+
+from insight_stream.processor.contract import STATE_FORMAT
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -64,6 +67,40 @@ class CheckpointStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._check_topics(",".join(sorted(input_topics)))
+        self._check_format()
+        self.instance_id = self._meta("instance_id") or uuid.uuid4().hex
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('instance_id', ?)", (self.instance_id,)
+        )
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _check_format(self) -> None:
+        """Refuse a file written in another state format, naming both (never misread it)."""
+        found = self._meta("state_format")
+        if found is None:
+            has_state = self._db.execute(
+                "SELECT EXISTS(SELECT 1 FROM users) OR EXISTS(SELECT 1 FROM shared)"
+            ).fetchone()[0]
+            if not has_state:
+                self._db.execute(
+                    "INSERT INTO meta VALUES ('state_format', ?)", (str(STATE_FORMAT),)
+                )
+                return
+            found = "1"
+        if int(found) != STATE_FORMAT:
+            raise StoreMismatchError(
+                f"{self.path} holds state in format {found}; this build reads format "
+                f"{STATE_FORMAT}. Remove the directory to restore from the changelog (or "
+                "rebuild from the input), or run the version that wrote it"
+            )
+
+    @property
+    def changelog_cycle(self) -> int:
+        """The changelog cycle the saved state belongs to (0: none)."""
+        return int(self._meta("changelog_cycle") or 0)
 
     def _check_topics(self, fingerprint: str) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='input_topics'").fetchone()
@@ -81,6 +118,7 @@ class CheckpointStore:
         shared: bytes | None,
         offsets: Mapping[TopicPartitionKey, int],
         applied: Mapping[TopicPartitionKey, int],
+        cycle: int | None = None,
     ) -> None:
         """Write changed users (blob None = erased), shared state and offsets in ONE transaction.
 
@@ -98,6 +136,37 @@ class CheckpointStore:
                 db.executemany("DELETE FROM users WHERE user_id = ?", gone)
             if shared is not None:
                 db.execute("INSERT OR REPLACE INTO shared VALUES (0, ?)", (shared,))
+            db.executemany(
+                "INSERT OR REPLACE INTO offsets VALUES (?, ?, ?, ?)",
+                [(t, p, off, applied.get((t, p), 0)) for (t, p), off in offsets.items()],
+            )
+            if cycle is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('changelog_cycle', ?)", (str(cycle),)
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def replace_partitions(
+        self,
+        partitions: Iterable[int],
+        users: Mapping[str, tuple[int, bytes]],
+        offsets: Mapping[TopicPartitionKey, int],
+        applied: Mapping[TopicPartitionKey, int],
+    ) -> None:
+        """Swap the local copy of ``partitions`` for state restored from the changelog."""
+        parts = sorted(set(partitions))
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("DELETE FROM users WHERE partition = ?", [(p,) for p in parts])
+            db.executemany("DELETE FROM offsets WHERE partition = ?", [(p,) for p in parts])
+            db.executemany(
+                "INSERT OR REPLACE INTO users VALUES (?, ?, ?)",
+                [(uid, part, blob) for uid, (part, blob) in users.items()],
+            )
             db.executemany(
                 "INSERT OR REPLACE INTO offsets VALUES (?, ?, ?, ?)",
                 [(t, p, off, applied.get((t, p), 0)) for (t, p), off in offsets.items()],

@@ -129,6 +129,49 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=600_000,
     ),
     _s(
+        "INSIGHT_FLUSH_EVENTS",
+        "int",
+        10_000,
+        "coalescing window in records: profiles of users changed within it are published "
+        "once when it closes (as replay --flush-events; must match it for run == replay)",
+        minimum=1,
+        maximum=10_000_000,
+    ),
+    _s(
+        "INSIGHT_MAX_TASK_IDLE_MS",
+        "int",
+        500,
+        "how long the event-time merge waits for a caught-up partition with nothing "
+        "buffered before going on without it (Kafka Streams' max.task.idle.ms); a "
+        "partition behind its high watermark is always waited for",
+        minimum=0,
+        maximum=3_600_000,
+    ),
+    _s(
+        "INSIGHT_MAX_BUFFERED",
+        "int",
+        20_000,
+        "records buffered per input partition in the merge; a full partition is paused",
+        minimum=10,
+        maximum=10_000_000,
+    ),
+    _s(
+        "INSIGHT_SETTLE_INTERVAL_MS",
+        "int",
+        5000,
+        "once caught up, re-publish the whole open window at most this often, so the "
+        "profile topic holds what a replay gives",
+        minimum=0,
+        maximum=3_600_000,
+    ),
+    _s(
+        "INSIGHT_CHANGELOG",
+        "bool",
+        True,
+        "write changed user state to <group>.state-changelog each commit and restore "
+        "partitions without local state from it (else they are rebuilt from the input)",
+    ),
+    _s(
         "INSIGHT_ACKS",
         "choice",
         "all",
@@ -242,6 +285,11 @@ class RuntimeConfig:
     state_dir: Path
     batch_size: int
     commit_interval_ms: int
+    flush_events: int
+    max_task_idle_ms: int
+    max_buffered: int
+    settle_interval_ms: int
+    changelog: bool
     acks: str
     linger_ms: int
     produce_timeout_s: float
@@ -268,6 +316,15 @@ class RuntimeConfig:
     @property
     def output_topics(self) -> tuple[str, str, str]:
         return (self.profiles_topic, self.alerts_topic, self.dlq_topic)
+
+    @property
+    def changelog_topic(self) -> str:
+        """``<group>.state-changelog``, characters a topic name cannot hold replaced by ``_``.
+
+        >>> load_config({"INSIGHT_GROUP_ID": "shop insights"}).changelog_topic
+        'shop_insights.state-changelog'
+        """
+        return re.sub(r"[^A-Za-z0-9._-]", "_", self.group_id)[:230] + ".state-changelog"
 
     def kafka_common(self) -> dict[str, Any]:
         """Connection + security options for consumer, producer and admin (kafka-python names)."""

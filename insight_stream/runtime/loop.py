@@ -1,11 +1,17 @@
-"""The run loop: poll -> decode -> process, and every commit interval
-drain -> produce -> flush -> checkpoint (state + offsets, one transaction) -> group commit.
+"""The run loop: poll -> decode into the event-time merge -> fold in merged order, and every
+commit interval drain -> produce -> flush -> checkpoint (state + offsets, one transaction)
+-> group commit.
 
-The order is what makes a crash anywhere safe (docs/checkpointing.md): outputs are
+Folding goes through the same :class:`~insight_stream.processor.driver.Driver` as a file
+replay, with one merge source per assigned input partition (:mod:`.tasks`), so a backlog,
+a live stream and a replay of the same input fold the same events in the same order and
+seal the same coalescing windows. Once every partition is caught up the last window is
+*settled* (rebuilt whole), so the profile topic then holds what a replay's final drain gives.
+
+The commit order is what makes a crash anywhere safe (docs/checkpointing.md): outputs are
 acknowledged before the state that produced them is persisted, and state is persisted
-together with the offsets it reflects, so a restart resumes exactly where the state ends.
-Rebalance callbacks run on kafka-python's IO thread while ``poll`` blocks the loop thread,
-so they never race with processing; they must not call blocking consumer APIs.
+together with the offsets of the first records it does *not* reflect. Rebalance callbacks
+run inside ``poll`` on the loop thread, so they never race with processing.
 """
 
 from __future__ import annotations
@@ -16,34 +22,34 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from kafka import TopicPartition
 from kafka.errors import KafkaError
 
-from insight_stream.events.decode import decode
-from insight_stream.events.outputs import DlqRecord
+from insight_stream.processor.contract import Engine
+from insight_stream.processor.driver import Driver, Pending
+from insight_stream.processor.router import Record, Router
+from insight_stream.runtime.changelog import Changelog
 from insight_stream.runtime.checkpoint import CheckpointStore
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.metrics import Metrics
 from insight_stream.runtime.sink import KafkaSink, ProduceFailedError
 from insight_stream.runtime.source import KafkaSource
+from insight_stream.runtime.tasks import InputTasks
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
-MAX_HOLDS = 25  # polls to wait for a partition that never answers before ignoring it
-IDLE_POLLS = 25  # polls without records before a partition stops holding time back
 EXIT_OK, EXIT_PRODUCE_FAILED = 0, 3
 Key = tuple[str, int]
 
 
 class Runner:
-    """Drives one processor from a Kafka source to a Kafka sink with local checkpoints."""
+    """Drives one engine from a Kafka source to a Kafka sink with local checkpoints."""
 
     def __init__(
         self,
         cfg: RuntimeConfig,
-        processor: Any,
+        processor: Engine,
         source: KafkaSource,
         sink: KafkaSink,
         store: CheckpointStore,
@@ -51,28 +57,37 @@ class Runner:
         stop: threading.Event | None = None,
         until: Callable[[Runner], bool] | None = None,
         on_batch: Callable[[int], None] | None = None,
+        changelog: Changelog | None = None,
     ) -> None:
         self.cfg, self.processor, self.source, self.sink = cfg, processor, source, sink
+        self.changelog = changelog
+        self.cycle = store.changelog_cycle
         self.store, self.metrics = store, metrics
         self.stop = stop or threading.Event()
         self.until, self.on_batch = until, on_batch
-        self.positions: dict[Key, int] = {}  # next offset to read, per assigned partition
-        self.unsaved: set[Key] = set()  # partitions whose position moved since the last checkpoint
+        router = Router(cfg.profiles_topic, cfg.alerts_topic, cfg.dlq_topic)
+        self.driver = Driver(processor, self._emit, cfg.flush_events, router, self._on_fold)
+        self.tasks = InputTasks(
+            self.driver, cfg.input_topics, cfg.max_buffered, cfg.max_task_idle_ms
+        )
         self.applied: dict[Key, int] = store.load_applied()
         self.owner: dict[str, int] = {}  # user_id -> input partition holding its events
         self.owned: set[int] = set()
         self.shared_restored = False
-        self.dirty = False  # state may have changed without new offsets (idle timers)
         self.fatal: BaseException | None = None
         self.closing = False
-        self.last_event_ts = 0  # ms, newest event time seen
-        self.partition_ts: dict[Key, int] = {}  # newest event time per input partition
-        self._holds = 0  # polls spent waiting for unknown partitions (per assignment)
-        self._polls = 0
-        self._last_data: dict[Key, int] = {}  # poll number that last brought records
+        self.last_event_ts = 0  # ms, newest event time folded
+        self.commit_ok: bool | None = None  # outcome of the last group commit
+        self._saved: dict[Key, int] = {}  # offsets in the last checkpoint
+        self._changed = False  # state moved since the last checkpoint
+        self._settled = True  # nothing folded since the last settle
+        self._last_tick = time.monotonic()
         self._last_record_wall = time.monotonic()
         self._next_commit = time.monotonic() + cfg.commit_interval_ms / 1000
-        self._dlq_seen = {"decode": 0, "validation": 0, "processing": 0}
+        self._next_settle = 0.0
+        self._wait_s = 0.0  # until a caught-up partition stops holding the merge
+        self._dlq_seen: dict[str, int] = {}
+        self._blocked_seen: dict[int, float] = {}
 
     # -- main loop --------------------------------------------------------------------
     def run(self) -> int:
@@ -83,7 +98,7 @@ class Runner:
                 batch = self._poll()
                 if self.fatal is not None:
                     raise self.fatal
-                engine_s = self._process(batch) if batch else self._idle()
+                engine_s = self._step(batch)
                 if time.monotonic() >= self._next_commit:
                     engine_s += self.commit_cycle()
                 if batch:
@@ -91,7 +106,10 @@ class Runner:
                 if self.until is not None and self.until(self):
                     break
             self.commit_cycle()  # graceful stop: finish the batch, flush, checkpoint, commit
-            log.info("stopped cleanly; offsets committed")
+            if self.commit_ok is False:
+                log.warning("stopped; checkpoint saved, but the group commit failed")
+            else:
+                log.info("stopped cleanly; checkpoint saved and offsets committed")
             return EXIT_OK
         except ProduceFailedError as exc:
             log.error("stopping without committing: %s (input will be replayed on restart)", exc)
@@ -102,9 +120,11 @@ class Runner:
             self.sink.close()
 
     def _poll(self) -> dict[TopicPartition, list[Any]]:
-        self._polls += 1
+        timeout = POLL_TIMEOUT_MS
+        if self._wait_s > 0:
+            timeout = max(1, min(timeout, int(self._wait_s * 1000) + 1))
         try:
-            return self.source.poll(POLL_TIMEOUT_MS)
+            return self.source.poll(timeout)
         except KafkaError as exc:
             self.metrics.broker_errors.labels(operation="poll").inc()
             log.warning("poll failed: %s; retrying", exc)
@@ -113,104 +133,59 @@ class Runner:
         finally:
             self.metrics.polled()
 
-    def _process(self, batch: dict[TopicPartition, list[Any]]) -> float:
-        """Decode and process one polled batch; returns the engine seconds spent."""
+    def _step(self, batch: dict[TopicPartition, list[Any]]) -> float:
+        """Buffer a polled batch, fold what the merge allows, pause/resume; engine seconds."""
         t0 = time.perf_counter()
-        process, owner, sink, m = self.processor.process, self.owner, self.sink, self.metrics
         total = 0
-        last_ev = None
+        consumed = self.metrics.consumed
         for tp, records in batch.items():
-            topic, part = tp.topic, tp.partition
-            good = 0
-            for rec in records:
-                ev = decode(rec.value, topic, part, rec.offset, rec.key)
-                if isinstance(ev, DlqRecord):
-                    sink.send_dlq(ev, rec.value, rec.key)
-                    self._dlq_seen[ev.error_type] = self._dlq_seen.get(ev.error_type, 0) + 1
-                    continue
-                try:
-                    process(ev)
-                except Exception as exc:
-                    log.exception("processing failed at %s[%d]@%d", topic, part, rec.offset)
-                    bad = DlqRecord(
-                        source_topic=topic,
-                        partition=part,
-                        offset=rec.offset,
-                        error_type="processing",
-                        error=f"{type(exc).__name__}: {exc}",
-                        raw="",
-                    )
-                    sink.send_dlq(bad, rec.value, rec.key)
-                    self._dlq_seen["processing"] += 1
-                    continue
-                owner[ev.user_id] = part
-                good += 1
-                last_ev = ev
-            key = (topic, part)
-            self._last_data[key] = self._polls
-            if last_ev is not None and last_ev.ts > self.partition_ts.get(key, 0):
-                self.partition_ts[key] = last_ev.ts
-            self.positions[key] = records[-1].offset + 1
-            self.unsaved.add(key)
-            self.applied[key] = self.applied.get(key, 0) + good
-            m.consumed.labels(topic=topic).inc(len(records))
+            self.tasks.add((tp.topic, tp.partition), records)
+            consumed.labels(topic=tp.topic).inc(len(records))
             total += len(records)
-        self._advance_watermark()
+        folded = self.driver.run()
+        now = time.monotonic()
+        self._wait_s = self.tasks.release_idle(self.source.highwaters(), now - self._last_tick)
+        self._last_tick = now
+        folded += self.driver.run()
+        pause, resume = self.tasks.flow()
+        if pause:
+            self.source.pause(pause)
+        if resume:
+            self.source.resume(resume)
+        if folded:
+            self._changed = True
+            self._settled = False
+            self._last_record_wall = now
+        elif not total:
+            self._idle_advance(now)
         elapsed = time.perf_counter() - t0
-        m.batch_size.observe(total)
-        for reason, n in self._dlq_seen.items():
-            if n:
-                m.dlq.labels(reason=reason).inc(n)
-                self._dlq_seen[reason] = 0
-        if last_ev is not None:
-            self.last_event_ts = max(self.last_event_ts, last_ev.ts)
-            m.last_event_ts.set(self.last_event_ts / 1000)
-            m.event_lag.observe(max(0.0, time.time() - last_ev.ts / 1000))
-        self._last_record_wall = time.monotonic()
-        if self.on_batch is not None:
+        if total:
+            self.metrics.batch_size.observe(total)
+        if self.on_batch is not None and total:
             self.on_batch(total)
         return elapsed
 
-    def _advance_watermark(self) -> None:
-        """Stream time = the slowest assigned partition that still has data to read.
+    def _on_fold(self, item: Pending) -> None:
+        ev = item.event
+        part = item.partition or 0
+        self.owner[ev.user_id] = part
+        key = (item.topic, part)
+        self.applied[key] = self.applied.get(key, 0) + 1
+        self.tasks.folded(item)
+        if ev.ts > self.last_event_ts:
+            self.last_event_ts = ev.ts
 
-        Partitions that are caught up (position at the fetch high-watermark) do not
-        hold time back; when all are caught up, time is the newest event seen.
-        """
-        if not self.partition_ts:
-            return
-        lag = self.source.lag(self.positions)
-        behind: list[int] = []
-        unknown = False
-        for key in self.source.assigned():
-            remaining = lag.get(key)
-            ts = self.partition_ts.get(key)
-            if ts is None:
-                if remaining is None or remaining > 0:
-                    unknown = True  # never fetched, or data waiting and none read yet
-                continue  # known to be empty: holds nothing back
-            if remaining is None or remaining > 0:
-                if self._polls - self._last_data.get(key, 0) > IDLE_POLLS:
-                    continue  # fetched but silent: idle (or a broker's high-watermark is off)
-                behind.append(ts)  # data left (or not known to be caught up)
-        if unknown and self._holds < MAX_HOLDS:
-            # Hold time back until every partition with data has been read from.
-            # Bounded per assignment: a partition that never answers stops holding.
-            self._holds += 1
-            return
-        watermark = min(behind) if behind else max(self.partition_ts.values())
-        self.processor.advance_time(watermark)
+    def _emit(self, record: Record) -> None:
+        self.sink.send(*record)
 
-    def _idle(self) -> float:
+    def _idle_advance(self, now: float) -> None:
         """Optionally advance stream time while the input is idle so inactivity timers fire."""
-        self._advance_watermark()  # partitions may have caught up, or a hold may time out
-        idle = time.monotonic() - self._last_record_wall
+        idle = now - self._last_record_wall
         if self.cfg.idle_advance_s <= 0 or idle < self.cfg.idle_advance_s or not self.last_event_ts:
-            return 0.0
-        t0 = time.perf_counter()
+            return
         self.processor.advance_time(self.last_event_ts + int(idle * 1000))
-        self.dirty = True
-        return time.perf_counter() - t0
+        self._changed = True
+        self._settled = False
 
     # -- commit cycle -----------------------------------------------------------------
     def commit_cycle(self, in_callback: bool = False) -> float:
@@ -223,61 +198,95 @@ class Runner:
         if self.fatal is not None or self.closing:
             return 0.0
         t0 = time.perf_counter()
-        out = self.processor.drain()
+        highwaters = self.source.highwaters()
+        settle = (
+            not self._settled
+            and self.tasks.caught_up(highwaters)
+            and time.monotonic() >= self._next_settle
+        )
+        out = self.driver.drain(seal=False, everyone=settle)
+        if settle:
+            self._settled = True
+            self._next_settle = time.monotonic() + self.cfg.settle_interval_ms / 1000
         drain_s = time.perf_counter() - t0
-        if not (self.unsaved or self.dirty or out.profiles or out.alerts or self.sink.pending):
+        offsets = self.tasks.positions()
+        if not (self._changed or offsets != self._saved or len(out) or self.sink.pending):
             if not in_callback:
-                self._group_commit(False)  # also probes the broker while idle (errors counted)
-            self._observe_engine()
+                self._group_commit(offsets, False)  # also probes the broker while idle
+            self._observe(highwaters)
             return drain_s
-        dumps, send = orjson.dumps, self.sink.send
-        profiles_topic, alerts_topic = self.cfg.profiles_topic, self.cfg.alerts_topic
-        for uid, profile in out.profiles.items():
-            send(profiles_topic, uid.encode(), None if profile is None else dumps(profile))
-        for alert in out.alerts:
-            send(alerts_topic, str(alert.get("user_id", "")).encode(), dumps(alert))
-        produced = self.sink.flush()
         ck = self.processor.checkpoint()
         owner = self.owner
         users = {uid: (owner.get(uid, -1), blob) for uid, blob in ck.users.items()}
         for uid, blob in ck.users.items():
             if blob is None:
                 owner.pop(uid, None)
-        offsets = {k: self.positions[k] for k in self.unsaved if k in self.positions}
-        self.store.save(users, ck.shared, offsets, {k: self.applied.get(k, 0) for k in offsets})
-        self.unsaved.clear()
-        self.dirty = False
-        self._group_commit(in_callback)
+        applied = {k: self.applied.get(k, 0) for k in offsets}
+        cycle = None
+        if self.changelog is not None:
+            cycle = self.cycle + 1
+            t_log = time.perf_counter()
+            self.changelog.write(users, ck.shared, self.owned, cycle)
+        produced = self.sink.flush()
+        if self.changelog is not None:
+            self.changelog.mark(self.owned, cycle, offsets, applied)
+            self.sink.flush()
+            self.metrics.changelog_latency.observe(time.perf_counter() - t_log)
+            self.cycle = cycle
+        self.store.save(users, ck.shared, offsets, applied, cycle)
+        self._saved = offsets
+        self._changed = False
+        self._group_commit(offsets, in_callback)
         m = self.metrics
-        m.profiles.inc(produced.get(profiles_topic, 0))
-        m.alerts.inc(produced.get(alerts_topic, 0))
+        m.profiles.inc(produced.get(self.cfg.profiles_topic, 0))
+        m.alerts.inc(produced.get(self.cfg.alerts_topic, 0))
         m.commit_duration.observe(time.perf_counter() - t0 - drain_s)
-        self._observe_engine()
+        self._observe(highwaters)
         return drain_s
 
-    def _group_commit(self, in_callback: bool) -> None:
-        """Mirror positions to the group for lag monitoring; failures are counted, not fatal."""
-        offsets = {k: v for k, v in self.positions.items()}
+    def _group_commit(self, offsets: dict[Key, int], in_callback: bool) -> None:
+        """Mirror checkpointed positions to the group for lag monitoring; failures are counted."""
         try:
             if in_callback:
                 self.source.commit_async(offsets)
             else:
                 self.source.commit(offsets)
             self.metrics.commits.inc()
+            self.commit_ok = True
         except KafkaError as exc:
+            self.commit_ok = False
             self.metrics.broker_errors.labels(operation="commit").inc()
             log.warning(
                 "group commit failed (checkpoint is saved, only lag monitoring lags): %s", exc
             )
 
-    def _observe_engine(self) -> None:
+    def _observe(self, highwaters: dict[Key, int | None]) -> None:
+        m = self.metrics
+        for reason, n in self.driver.stats.dlq.items():
+            seen = self._dlq_seen.get(reason, 0)
+            if n > seen:
+                m.dlq.labels(reason=reason).inc(n - seen)
+                self._dlq_seen[reason] = n
+        if self.last_event_ts:
+            m.last_event_ts.set(self.last_event_ts / 1000)
+            m.event_lag.observe(max(0.0, time.time() - self.last_event_ts / 1000))
+        tasks = self.tasks.per_task()
+        for task, (_, _, blocked) in tasks.items():
+            seen_s = self._blocked_seen.get(task, 0.0)
+            self._blocked_seen[task] = blocked
+            tasks[task] = (*tasks[task][:2], max(0.0, blocked - seen_s))
+        m.observe_tasks(tasks)
+        m.settled.set(1 if self._settled and self.tasks.caught_up(highwaters) else 0)
         try:
-            self.metrics.observe_stats(self.processor.stats())
+            m.observe_stats(self.processor.stats())
         except Exception as exc:
             log.warning("processor.stats() failed: %s", exc)
-        self.metrics.set_lag(self.source.lag(self.positions))
+        positions = self.tasks.positions()
+        m.set_lag(
+            {k: max(0, hw - positions.get(k, 0)) for k, hw in highwaters.items() if hw is not None}
+        )
 
-    # -- rebalance (IO thread, loop thread blocked in poll) ---------------------------
+    # -- rebalance (inside poll, loop thread) -----------------------------------------
     def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         self.metrics.rebalances.labels(kind="revoked").inc()
         if self.closing or self.fatal is not None or not revoked:
@@ -303,30 +312,58 @@ class Runner:
                     del self.owner[u]
             new = parts - self.owned
             first = not self.shared_restored
-            rows = list(self.store.load_users(new, include_unknown=first)) if new or first else []
             shared = self.store.load_shared() if first else None
+            if new and self.changelog is not None:
+                from_log = self._restore_from_changelog(new, want_shared=first and shared is None)
+                shared = from_log if shared is None else shared
+            rows = list(self.store.load_users(new, include_unknown=first)) if new or first else []
             if rows or shared is not None:
                 self.processor.restore(((u, b) for u, _, b in rows), shared)
             for u, p, _ in rows:
                 self.owner[u] = p
             self.shared_restored = True
             stored = self.store.load_offsets()
-            self.positions = {}
+            starts: dict[Key, int | None] = {}
             for tp in assigned:
                 key = (tp.topic, tp.partition)
-                offset = stored.get(key)
-                self.source.seek(tp, offset)
-                if offset is not None:
-                    self.positions[key] = offset
-            self.unsaved &= set(self.positions)
+                starts[key] = stored.get(key)
+                self.source.seek(tp, starts[key])
+            self.source.resume(list(starts))
+            self.tasks.assign(starts)
+            self._saved = {k: v for k, v in starts.items() if v is not None}
             self.owned = parts
-            keys = {(tp.topic, tp.partition) for tp in assigned}
-            self.partition_ts = {k: ts for k, ts in self.partition_ts.items() if k in keys}
-            self._holds = 0
+            self.metrics.settled.set(0)
             self.metrics.set_assigned(len(assigned))
             log.info("partitions assigned: %s (restored %d users)", _fmt(assigned), len(rows))
         except BaseException as exc:
             self.fatal = exc
+
+    def _restore_from_changelog(self, parts: set[int], want_shared: bool) -> bytes | None:
+        """Replace the local copy of ``parts`` by the changelog's, unless the local file is
+        the state of the partition's last marker (written by this instance at its cycle)."""
+        assert self.changelog is not None
+        markers = self.changelog.last_markers(parts)
+        mine = self.store.instance_id, self.store.changelog_cycle
+        stale = {p for p, m in markers.items() if (m.get("writer"), m.get("cycle")) != mine}
+        if not stale:
+            return None
+        r = self.changelog.restore(stale, want_shared)
+        self.store.replace_partitions(r.partitions, r.users, r.offsets, r.applied)
+        for key, n in r.applied.items():
+            self.applied[key] = n
+        m = self.metrics
+        m.restored.inc(r.records)
+        m.restored_users.inc(len(r.users))
+        m.restore_duration.observe(r.seconds)
+        log.info(
+            "restored %d users of partitions %s from %s (%d records) in %.2fs",
+            len(r.users),
+            ",".join(map(str, r.partitions)),
+            self.changelog.topic,
+            r.records,
+            r.seconds,
+        )
+        return r.shared
 
 
 def _fmt(tps: set[TopicPartition]) -> str:

@@ -112,6 +112,50 @@ class Metrics:
         self.last_poll = Gauge(
             P + "last_poll_timestamp_seconds", "Wall time of the last poll (health).", registry=r
         )
+        self.task_watermark = Gauge(
+            P + "task_watermark_timestamp_seconds",
+            "Newest event time folded from a task (partition number of every input topic).",
+            ["task"],
+            registry=r,
+        )
+        self.task_buffered = Gauge(
+            P + "task_buffered_records",
+            "Records fetched and waiting in the event-time merge, per task.",
+            ["task"],
+            registry=r,
+        )
+        self.task_blocked = Counter(
+            P + "task_blocked_seconds_total",
+            "Time the event-time merge waited for a task's empty partition.",
+            ["task"],
+            registry=r,
+        )
+        self.restored = Counter(
+            P + "restore_records_total",
+            "Changelog records read to restore partitions without local state.",
+            registry=r,
+        )
+        self.restored_users = Counter(
+            P + "restore_users_total", "Users restored from the changelog.", registry=r
+        )
+        self.restore_duration = Histogram(
+            P + "restore_duration_seconds",
+            "Time to restore partitions from the changelog.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
+        self.changelog_latency = Histogram(
+            P + "changelog_produce_seconds",
+            "Time from the first changelog record of a commit cycle to its acknowledged marker.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.settled = Gauge(
+            P + "settled",
+            "1 when every partition is caught up and the open window is re-published: the "
+            "output topics then hold what a replay of the input so far gives.",
+            registry=r,
+        )
         self.build_info = Gauge(P + "build_info", "Always 1.", ["version"], registry=r)
         self.build_info.labels(version=__version__).set(1)
         for reason in ("decode", "validation"):
@@ -145,6 +189,14 @@ class Metrics:
         for (t, p), value in lag.items():
             self.consumer_lag.labels(topic=t, partition=str(p)).set(value)
         self._lag_labels = labels
+
+    def observe_tasks(self, tasks: Mapping[int, tuple[int, int, float]]) -> None:
+        """Per task: (newest folded event time ms, buffered records, blocked seconds since last)."""
+        for task, (ts, buffered, blocked) in tasks.items():
+            label = str(task)
+            self.task_watermark.labels(task=label).set(ts / 1000)
+            self.task_buffered.labels(task=label).set(buffered)
+            self.task_blocked.labels(task=label).inc(blocked)
 
     def observe_stats(self, stats: Any) -> None:
         """Map processor.stats() (EngineStats) to gauges; refit totals become counter deltas."""

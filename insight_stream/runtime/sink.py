@@ -21,13 +21,12 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from insight_stream.events.outputs import DlqRecord
+from insight_stream.processor.router import Headers
 from insight_stream.runtime.config import RuntimeConfig
 
 log = logging.getLogger(__name__)
 
-Headers = list[tuple[str, bytes]]
-_Record = tuple[str, bytes | None, bytes | None, Headers | None]
+_Record = tuple[str, bytes | None, bytes | None, Headers | None, int | None]
 
 
 FATAL_ATTEMPTS = 5  # non-retriable errors: give up after this many rounds, each with a new producer
@@ -53,23 +52,6 @@ def producer_options(cfg: RuntimeConfig) -> dict[str, Any]:
         "request_timeout_ms": 15_000,
         "delivery_timeout_ms": 30_000,
     }
-
-
-def dlq_headers(rec: DlqRecord) -> Headers:
-    """Headers of a DLQ record: where it came from and why it was rejected.
-
-    >>> rec = DlqRecord(source_topic="t", partition=1, offset=9, error_type="decode",
-    ...                 error="bad", raw="")
-    >>> dlq_headers(rec)[:3]
-    [('source_topic', b't'), ('source_partition', b'1'), ('source_offset', b'9')]
-    """
-    return [
-        ("source_topic", rec.source_topic.encode()),
-        ("source_partition", str(rec.partition).encode()),
-        ("source_offset", str(rec.offset).encode()),
-        ("error_type", rec.error_type.encode()),
-        ("error_message", rec.error.encode("utf-8", "replace")[:4096]),
-    ]
 
 
 class KafkaSink:
@@ -99,21 +81,24 @@ class KafkaSink:
         self._retry: list[_Record] = []
 
     def send(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers | None = None
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers | None = None,
+        partition: int | None = None,
     ) -> None:
-        """Queue one record; send errors are kept for :meth:`flush` to retry."""
-        rec = (topic, key, value, headers)
+        """Queue one record (``partition`` None: by key); errors are kept for :meth:`flush`."""
+        rec = (topic, key, value, headers, partition)
         try:
-            fut = self.producer.send(topic, value=value, key=key, headers=headers)
+            fut = self.producer.send(
+                topic, value=value, key=key, headers=headers, partition=partition
+            )
         except KafkaTimeoutError as exc:  # metadata/buffer not available within max_block_ms
             self._on_error("produce", exc)
             self._retry.append(rec)
             return
         self._inflight.append((rec, fut))
-
-    def send_dlq(self, rec: DlqRecord, raw: bytes | None, key: bytes | None) -> None:
-        """The raw record bytes as value, provenance and error in headers."""
-        self.send(self.cfg.dlq_topic, key, raw if raw is not None else b"", dlq_headers(rec))
 
     @property
     def pending(self) -> int:
@@ -186,7 +171,7 @@ class KafkaSink:
                 or failed
                 or [
                     (
-                        (self.cfg.profiles_topic, None, None, None),
+                        (self.cfg.profiles_topic, None, None, None, None),
                         KafkaTimeoutError("flush did not complete"),
                     )
                 ]

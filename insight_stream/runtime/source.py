@@ -103,6 +103,24 @@ class KafkaSource:
         """(topic, partition) of every partition currently assigned to this instance."""
         return {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
 
+    def highwaters(self) -> dict[tuple[str, int], int | None]:
+        """High watermark per assigned partition from the last fetch (None: not fetched yet).
+
+        From fetch responses, not ``end_offsets`` (which Tansu reports wrong), and free:
+        no request is sent.
+        """
+        hw = self.consumer.highwater
+        return {(tp.topic, tp.partition): hw(tp) for tp in self.consumer.assignment()}
+
+    def pause(self, keys: Iterable[tuple[str, int]]) -> None:
+        """Stop fetching these partitions (their merge buffer is full)."""
+        self.consumer.pause(*[TopicPartition(t, p) for t, p in keys])
+
+    def resume(self, keys: Iterable[tuple[str, int]]) -> None:
+        tps = [TopicPartition(t, p) for t, p in keys]
+        if tps:
+            self.consumer.resume(*tps)
+
     def lag(self, positions: Offsets) -> dict[tuple[str, int], int]:
         """High-watermark minus position per assigned partition (from the last fetch)."""
         out = {}

@@ -27,12 +27,15 @@ class TopicMismatchError(RuntimeError):
 
 
 def topic_specs(cfg: RuntimeConfig) -> dict[str, dict[str, Any]]:
-    """Every topic the runtime uses -> create options (profiles is compacted)."""
+    """Every topic the runtime uses -> create options (profiles and changelog are compacted)."""
     base = {"num_partitions": cfg.partitions, "replication_factor": cfg.replication_factor}
-    specs: dict[str, dict[str, Any]] = {
-        t: dict(base) for t in (*cfg.input_topics, *cfg.output_topics)
-    }
+    names = (*cfg.input_topics, *cfg.output_topics)
+    if cfg.changelog:
+        names += (cfg.changelog_topic,)
+    specs: dict[str, dict[str, Any]] = {t: dict(base) for t in names}
     specs[cfg.profiles_topic]["configs"] = {"cleanup.policy": "compact"}
+    if cfg.changelog:
+        specs[cfg.changelog_topic]["configs"] = {"cleanup.policy": "compact"}
     return specs
 
 

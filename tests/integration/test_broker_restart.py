@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,17 @@ def test_processor_survives_broker_restart(start_processor: Any, tmp_path: Path)
 
         assert proc.p.poll() is None
         proc.wait_consumed(fed_all.total)  # first half before the restart + second half after
-        assert proc.metric("insight_stream_events_consumed_total") == fed_all.total
         assert proc.get("/healthz")[0] == 200
-        proc.wait_for(lambda: proc.metric("insight_stream_consumer_lag_records") == 0, "caught up")
+        proc.wait_for(lambda: proc.metric("insight_stream_settled") == 1, "caught up and settled")
         assert proc.terminate(timeout=15) == 0  # final flush: outputs retried after the restart
+        # records fetched but not yet folded when the group re-formed are fetched again, so
+        # the consumed counter may exceed the input; the folded count is exact
+        db = sqlite3.connect(tmp_path / "state" / "checkpoint.sqlite")
+        try:
+            applied = db.execute("SELECT SUM(applied) FROM offsets").fetchone()[0]
+        finally:
+            db.close()
+        assert applied == fed_all.total  # none lost, none folded twice
         profiles = latest_by_key(read_topic(broker.bootstrap, f"{prefix}.profiles"))
         second_half_users = {
             key for key in (_user(raw) for _, raw in itertools.islice(events, half, None)) if key

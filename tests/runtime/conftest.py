@@ -30,7 +30,10 @@ class CountingProcessor:
     """Counts events per user; checkpoint/restore like the Processor contract."""
 
     def __init__(self) -> None:
+        self.stream_time = 0
+        self.pending = 0
         self.counts: dict[str, int] = {}
+        self.seen: list[str] = []
         self.changed: set[str] = set()
         self.restored: list[str] = []
         self.forgotten: list[str] = []
@@ -40,8 +43,11 @@ class CountingProcessor:
             raise RuntimeError("engine bug")
         self.counts[ev.user_id] = self.counts.get(ev.user_id, 0) + 1
         self.changed.add(ev.user_id)
+        self.seen.append(ev.event_id)
+        self.pending += 1
+        self.stream_time = max(self.stream_time, ev.ts)
 
-    def drain(self) -> FakeOutputs:
+    def drain(self, seal: bool = True, everyone: bool = True) -> FakeOutputs:
         out = FakeOutputs({u: {"user_id": u, "n": self.counts[u]} for u in sorted(self.changed)})
         out.alerts = [
             {"user_id": u, "alert_id": f"a-{u}"}
@@ -86,8 +92,14 @@ class FakeSource:
         self.partitions, self.batches = partitions, list(batches)
         self.seeks: dict[tuple[str, int], int | None] = {}
         self.commits: list[dict[tuple[str, int], int]] = []
+        self.paused: set[tuple[str, int]] = set()
         self.closed = False
         self._assigned = False
+        self._ends: dict[tuple[str, int], int] = {}
+        for batch in batches:
+            for r in batch:
+                key = (r.topic, r.partition)
+                self._ends[key] = max(self._ends.get(key, 0), r.offset + 1)
 
     def subscribe(self, on_revoked: Any, on_assigned: Any) -> None:
         self.on_revoked, self.on_assigned = on_revoked, on_assigned
@@ -114,6 +126,16 @@ class FakeSource:
     def lag(self, positions: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
         return {k: 0 for k in positions}
 
+    def highwaters(self) -> dict[tuple[str, int], int | None]:
+        """The log end of every assigned partition: all queued batches count as written."""
+        return {k: self._ends.get(k, 0) for k in self.assigned()}
+
+    def pause(self, keys: Any) -> None:
+        self.paused |= set(keys)
+
+    def resume(self, keys: Any) -> None:
+        self.paused -= set(keys)
+
     def assigned(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self.partitions} if self._assigned else set()
 
@@ -130,7 +152,12 @@ class FakeProducer:
         self.fail_times = fail_times
 
     def send(
-        self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: Any = None,
+        partition: int | None = None,
     ) -> Future:
         fut = Future()
         if topic in self.fail and self.fail_times > 0:

@@ -28,7 +28,14 @@ def ev(uid: str, n: int) -> bytes:
 def make(
     tmp_path: Path, fakes: Any, batches: list, producer: Any = None, **env: str
 ) -> tuple[Runner, Any]:
-    cfg = load_config({"INSIGHT_STATE_DIR": str(tmp_path), "INSIGHT_PRODUCE_TIMEOUT_S": "1", **env})
+    cfg = load_config(
+        {
+            "INSIGHT_STATE_DIR": str(tmp_path),
+            "INSIGHT_PRODUCE_TIMEOUT_S": "1",
+            "INSIGHT_MAX_TASK_IDLE_MS": "0",
+            **env,
+        }
+    )
     source = fakes.FakeSource(TPS, batches)
     metrics = Metrics()
     sink = KafkaSink(
@@ -161,9 +168,46 @@ def test_revoked_partitions_are_committed_then_forgotten(tmp_path: Path, fakes: 
     R = fakes.Rec
     runner, store = make(tmp_path, fakes, [[R("shop.clickstream", 0, 0, b"u1", ev("u1", 0))]])
     runner.source.subscribe(runner._on_revoked, runner._on_assigned)
-    runner._process(runner.source.poll(0))  # assigns, then returns the batch
+    runner._step(runner.source.poll(0))  # assigns, then returns the batch
     runner._on_revoked(set(TPS))
     assert store.load_offsets() == {("shop.clickstream", 0): 1}  # committed before giving it up
     runner._on_assigned({TopicPartition("shop.clickstream", 1), TopicPartition("shop.orders", 1)})
     assert runner.processor.forgotten == ["u1"] and runner.owner == {}
     assert runner.fatal is None
+
+
+def test_merge_waits_for_a_partition_behind_and_folds_in_event_time_order(
+    tmp_path: Path, fakes: Any
+) -> None:
+    """A backlog whose orders arrive a poll after the clicks: the earlier order goes first."""
+    R = fakes.Rec
+    clicks = [R("shop.clickstream", 0, i, b"u1", ev("u1", 10 + i)) for i in range(3)]
+    orders = [
+        R("shop.orders", 0, 0, b"u2", ev("u2", 5)),
+        R("shop.orders", 0, 1, b"u3", ev("u3", 11)),
+    ]
+    runner, _store = make(tmp_path, fakes, [clicks, orders])
+    runner.source.subscribe(runner._on_revoked, runner._on_assigned)
+    runner._step(runner.source.poll(0))
+    assert runner.processor.seen == []  # shop.orders[0] is behind its high watermark: wait
+    runner._step(runner.source.poll(0))
+    assert runner.processor.seen == ["e5", "e10", "e11", "e11", "e12"]
+    # positions: nothing buffered any more, everything fetched is folded
+    assert runner.tasks.positions() == {("shop.clickstream", 0): 3, ("shop.orders", 0): 2}
+
+
+def test_full_buffer_pauses_the_partition_until_it_drains(tmp_path: Path, fakes: Any) -> None:
+    R = fakes.Rec
+    clicks = [R("shop.clickstream", 0, i, b"u1", ev("u1", 100 + i)) for i in range(30)]
+    runner, _ = make(
+        tmp_path,
+        fakes,
+        [clicks, [R("shop.orders", 0, 0, b"u2", ev("u2", 1))]],
+        INSIGHT_MAX_BUFFERED="20",
+    )
+    runner.source.subscribe(runner._on_revoked, runner._on_assigned)
+    runner._step(runner.source.poll(0))
+    assert runner.source.paused == {("shop.clickstream", 0)}  # 30 buffered >= 20, orders behind
+    assert runner.tasks.positions()[("shop.clickstream", 0)] == 0  # nothing folded yet
+    runner._step(runner.source.poll(0))
+    assert runner.source.paused == set() and len(runner.processor.seen) == 31

@@ -1,0 +1,90 @@
+"""The engine contract, declared once: what every source (files, simulator, evaluation,
+benchmarks, Kafka) drives, and the values it hands back.
+
+The drive loop (:mod:`insight_stream.processor.driver`) is typed against :class:`Engine`,
+so the runtime never needs to know the Processor's internals, and a test double only has
+to implement this protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from insight_stream.events.inputs import Event
+
+STATE_FORMAT = 2
+"""Version of the persisted engine state (user blobs, shared blob, changelog records).
+
+1: the first landing (positional pickles, no header). 2: a one-byte header on every blob,
+drain windows and dirty users in the shared blob. Bump it whenever a persisted layout changes.
+"""
+
+
+class StateFormatError(RuntimeError):
+    """Persisted state was written by another state format than this build reads."""
+
+
+@dataclass
+class Outputs:
+    """What a drain returns: coalesced profiles (None = tombstone, user erased) and alerts."""
+
+    profiles: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.profiles) + len(self.alerts)
+
+
+@dataclass
+class Checkpoint:
+    """State changed since the previous checkpoint: per-user blobs (None = erased) + models."""
+
+    users: dict[str, bytes | None]
+    shared: bytes
+
+
+@dataclass
+class EngineStats:
+    """Cheap gauges for metrics; computed from counters the engine keeps anyway."""
+
+    active_users: int
+    segment_sizes: dict[int, int]
+    refits: dict[str, int]
+    churn_risk_histogram: list[int]
+    quality: dict[str, float]
+    stream_time_ms: int
+    events: int
+    alerts: int
+    coverage: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """Decoded events in, outputs out; pure and event-time (no Kafka, no wall clock).
+
+    ``drain(seal=True)`` closes a coalescing window (every ``flush_events`` records, counted
+    by :attr:`pending`); ``drain(seal=False)`` publishes without closing it, for latency.
+    """
+
+    stream_time: int
+
+    @property
+    def pending(self) -> int:
+        """Records processed since the last sealed drain."""
+        ...
+
+    def process(self, ev: Event) -> None: ...
+
+    def advance_time(self, now_ms: int) -> None: ...
+
+    def drain(self, seal: bool = True, everyone: bool = True) -> Outputs: ...
+
+    def checkpoint(self) -> Checkpoint: ...
+
+    def restore(self, users: Iterable[tuple[str, bytes]], shared: bytes | None) -> None: ...
+
+    def forget(self, user_ids: Iterable[str]) -> None: ...
+
+    def stats(self) -> EngineStats: ...

@@ -1,0 +1,162 @@
+"""The Kafka side of the event-time merge: one merge source per assigned input partition.
+
+The merge itself lives in the engine layer (:class:`~insight_stream.processor.merge.Merger`,
+shared with file replays). This module holds what only Kafka has: the next offset of each
+partition (the checkpoint's offsets are the first record *not yet folded*, so records
+fetched but still buffered are read again after a crash), flow control (a partition whose
+buffer is full is paused, and resumed once it has drained to half), and the bounded wait
+for a partition that has nothing buffered (``INSIGHT_MAX_TASK_IDLE_MS``, as Kafka Streams'
+``max.task.idle.ms``): a partition that is behind its high watermark is always waited for;
+one that is caught up is waited for at most that long, then the merge goes on without it
+until it receives a record again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from insight_stream.events.decode import decode
+from insight_stream.events.outputs import DlqRecord
+from insight_stream.processor.driver import Driver, Pending
+
+Key = tuple[str, int]  # (topic, partition)
+
+
+@dataclass
+class _Partition:
+    source: tuple[int, int]  # merge source: (topic index, partition), the replay's tie-break
+    start: int | None  # offset the assignment started at (None: the beginning)
+    fetched: int | None = None  # next offset after the last record received
+    paused: bool = False
+    waiting_since: float | None = None  # monotonic time it became empty and caught up
+    blocked_s: float = 0.0  # time the merge spent waiting for this partition
+    newest_ts: int = 0  # newest event time folded from it
+
+
+@dataclass
+class InputTasks:
+    """Buffers, offsets and waits of the assigned input partitions (loop thread only)."""
+
+    driver: Driver
+    topics: tuple[str, ...]
+    max_buffered: int
+    max_idle_ms: int
+    parts: dict[Key, _Partition] = field(default_factory=dict)
+    _by_source: dict[tuple[int, int], Key] = field(default_factory=dict)
+
+    def assign(self, starts: Mapping[Key, int | None]) -> None:
+        """Start over on a new assignment: buffered records are dropped and read again."""
+        merger = self.driver.merger
+        for part in self.parts.values():
+            merger.remove_source(part.source)
+        index = {t: i for i, t in enumerate(self.topics)}
+        self.parts = {
+            key: _Partition((index[key[0]], key[1]), start) for key, start in starts.items()
+        }
+        self._by_source = {p.source: key for key, p in self.parts.items()}
+        for part in self.parts.values():
+            merger.add_source(part.source)
+
+    def add(self, key: Key, records: Iterable[Any]) -> None:
+        """Decode one partition's polled records: events into the merge, bad ones to the DLQ."""
+        part = self.parts.get(key)
+        if part is None:
+            return  # revoked between fetch and now
+        driver, topic, p = self.driver, key[0], key[1]
+        push, source = driver.push, part.source
+        last = None
+        for rec in records:
+            ev = decode(rec.value, topic, p, rec.offset, rec.key)
+            last = rec
+            if isinstance(ev, DlqRecord):
+                driver.dead_letter(ev, rec.value, rec.key)
+            else:
+                push(source, ev, rec.value, rec.key, topic, p, rec.offset)
+        if last is not None:
+            part.fetched = last.offset + 1
+            part.waiting_since = None
+
+    def folded(self, item: Pending) -> None:
+        """Track the newest event time folded from the event's partition."""
+        part = self.parts.get((item.topic, item.partition or 0))
+        if part is not None and item.event.ts > part.newest_ts:
+            part.newest_ts = item.event.ts
+
+    def positions(self) -> dict[Key, int]:
+        """Next offset to read per partition such that the state reflects everything before."""
+        head = self.driver.merger.head
+        out = {}
+        for key, part in self.parts.items():
+            pending = head(part.source)
+            offset = pending.offset if pending is not None else part.fetched
+            if offset is None:
+                offset = part.start
+            if offset is not None:
+                out[key] = offset
+        return out
+
+    def flow(self) -> tuple[list[Key], list[Key]]:
+        """Partitions to pause (buffer full) and to resume (drained to half)."""
+        buffered = self.driver.merger.buffered
+        pause, resume = [], []
+        for key, part in self.parts.items():
+            n = buffered(part.source)
+            if not part.paused and n >= self.max_buffered:
+                part.paused = True
+                pause.append(key)
+            elif part.paused and n <= self.max_buffered // 2:
+                part.paused = False
+                resume.append(key)
+        return pause, resume
+
+    def release_idle(self, highwaters: Mapping[Key, int | None], elapsed_s: float) -> float:
+        """Stop waiting for empty partitions caught up for ``max_idle_ms``.
+
+        ``elapsed_s`` is the time since the previous call (charged to the partitions the
+        merge is blocked on). Returns seconds until the next partition may be released
+        (0 when none is waiting), so the loop can poll no longer than that.
+        """
+        merger, now = self.driver.merger, time.monotonic()
+        soonest = 0.0
+        for source in merger.blocked():
+            key = self._by_source.get(source)
+            if key is None:
+                continue
+            part = self.parts[key]
+            part.blocked_s += elapsed_s
+            hw = highwaters.get(key)
+            nxt = part.fetched if part.fetched is not None else (part.start or 0)
+            if hw is None or nxt < hw:
+                part.waiting_since = None  # behind (or never fetched): wait for its records
+                continue
+            if part.waiting_since is None:
+                part.waiting_since = now
+            left = part.waiting_since + self.max_idle_ms / 1000 - now
+            if left <= 0:
+                self.driver.close(source)
+            elif soonest == 0.0 or left < soonest:
+                soonest = left
+        return soonest
+
+    def caught_up(self, highwaters: Mapping[Key, int | None]) -> bool:
+        """Nothing buffered, and every partition has been read up to its high watermark."""
+        if not self.parts or len(self.driver.merger):
+            return False
+        for key, part in self.parts.items():
+            hw = highwaters.get(key)
+            nxt = part.fetched if part.fetched is not None else (part.start or 0)
+            if hw is None or nxt < hw:
+                return False
+        return True
+
+    def per_task(self) -> dict[int, tuple[int, int, float]]:
+        """Per partition number: (newest folded event time, buffered records, blocked s)."""
+        buffered = self.driver.merger.buffered
+        out: dict[int, tuple[int, int, float]] = {}
+        for (_, p), part in self.parts.items():
+            ts, n, blocked = out.get(p, (0, 0, 0.0))
+            out[p] = (max(ts, part.newest_ts), n + buffered(part.source), blocked + part.blocked_s)
+        return out
