@@ -88,7 +88,12 @@ class ChurnAlert(_Out):
 
 
 class DlqRecord(_Out):
-    """A record the engine could not decode or validate; nothing is dropped silently."""
+    """A record the engine could not decode, validate or accept; nothing is dropped silently.
+
+    ``error_type``: ``decode``, ``validation``, ``too_large``, ``too_old``,
+    ``future_timestamp`` (input limits), ``late`` (engine lateness policy) or
+    ``processing`` (a valid event the engine failed on).
+    """
 
     source_topic: str
     partition: int | None = None
@@ -96,4 +101,7 @@ class DlqRecord(_Out):
     error_type: str
     error: str = Field(description="Names the field and the problem.")
     raw: str = Field(description="The raw record bytes, base64.")
+    raw_truncated: bool = Field(
+        False, description="True when ``raw`` keeps only the first bytes (too_large records)."
+    )
     key: str | None = None

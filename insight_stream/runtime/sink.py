@@ -58,6 +58,8 @@ def producer_options(cfg: RuntimeConfig) -> dict[str, Any]:
 def dlq_headers(rec: DlqRecord) -> Headers:
     """Headers of a DLQ record: where it came from and why it was rejected.
 
+    ``raw_truncated`` says whether the value keeps only the first bytes of the record.
+
     >>> rec = DlqRecord(source_topic="t", partition=1, offset=9, error_type="decode",
     ...                 error="bad", raw="")
     >>> dlq_headers(rec)[:3]
@@ -69,6 +71,7 @@ def dlq_headers(rec: DlqRecord) -> Headers:
         ("source_offset", str(rec.offset).encode()),
         ("error_type", rec.error_type.encode()),
         ("error_message", rec.error.encode("utf-8", "replace")[:4096]),
+        ("raw_truncated", b"true" if rec.raw_truncated else b"false"),
     ]
 
 
