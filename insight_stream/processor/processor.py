@@ -15,10 +15,12 @@ from typing import Any
 
 from insight_stream.events.inputs import ClickEvent, ControlEvent, Event, OrderEvent
 from insight_stream.models.churn import AlertPolicy, ChurnModel
+from insight_stream.models.dedup import RecentEvents
 from insight_stream.models.profile import ProfileState
 from insight_stream.models.recs import Recommender
 from insight_stream.models.segments import Segmenter
 from insight_stream.processor.config import EngineConfig
+from insight_stream.processor.errors import RejectedEvent
 from insight_stream.processor.publish import Outputs, build_profile, complete_alert
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
@@ -93,11 +95,41 @@ class Processor:
         self._changed: dict[str, None] = {}
         self._erased: set[str] = set()
         self._alerts: list[dict[str, Any]] = []
+        # -- hostile input (not checkpointed: counters restart with the process) --
+        self.dedup = RecentEvents(self.config.dedup_window)
+        self._lateness = self.config.allowed_lateness_ms
+        self._late_dlq = self.config.late_policy == "dlq"
+        self.duplicates = 0
+        self.late_events = 0
 
     # -- input ------------------------------------------------------------------------
     def process(self, ev: Event) -> None:
-        """Fold one event into the state; fires inactivity timers that fell due."""
+        """Fold one event into the state; fires inactivity timers that fell due.
+
+        A re-sent ``event_id`` (within the user's dedup window) changes nothing and is
+        counted in ``duplicates``. An event more than ``allowed_lateness_ms`` behind
+        stream time is counted in ``late_events`` and folded (policy ``fold``), or
+        refused with :class:`RejectedEvent` ``("late", ...)`` and no change (``dlq``).
+        """
         ts = ev.ts
+        # -- hostile input: checks before any state (stream time included) moves;
+        # an erasure is never skipped (privacy), so it is exempt --
+        recent = b""
+        if not isinstance(ev, ControlEvent):
+            u0 = self.users.get(ev.user_id)
+            recent = self.dedup.add(u0.recent if u0 is not None else b"", ev.event_id)
+            if recent is None:
+                self.duplicates += 1
+                return
+            if ts < self.stream_time - self._lateness:
+                if self._late_dlq:
+                    raise RejectedEvent(
+                        "late",
+                        f"ts {ts} is {self.stream_time - ts} ms behind stream time "
+                        f"{self.stream_time}, more than the allowed lateness {self._lateness} ms",
+                    )
+                self.late_events += 1
+        # -- end hostile input --
         if ts > self.stream_time and not self.external_clock:
             self.stream_time = ts
             if ts >= self._next_housekeeping:
@@ -117,6 +149,7 @@ class Processor:
             self._erase(uid)
             return
         self.events += 1
+        u.recent = recent  # hostile input: commit the dedup ring of an accepted event
         p = u.profile
         if isinstance(ev, ClickEvent):
             sessions = p.sessions
@@ -337,6 +370,7 @@ class Processor:
             events=self.events,
             alerts=self.alerts_total,
             coverage=self.recs.coverage(),
+            extra={"duplicates": self.duplicates, "late_events": self.late_events},
         )
 
     # -- checkpointing ----------------------------------------------------------------
