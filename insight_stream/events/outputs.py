@@ -8,6 +8,17 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_PROFILE_BYTES = 65_536
+"""No published profile (``orjson.dumps``, default engine config) is longer than this.
+
+It follows from the input ``max_length`` bounds (events/inputs.py), not from the
+traffic. Worst case, where every character takes 6 bytes of JSON (``\\u0001``):
+10 recommendations x (item id, "viewed with <id>", because_of id) of 256 characters
+~47 KB, user id 1.5 KB, 3 categories 2.4 KB, 5 demographics 2 KB, fixed segment
+and churn text ~1 KB: ~54 KB.
+Checked with adversarial input by tests/processor/test_profile_bound.py.
+"""
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
