@@ -431,12 +431,20 @@ def _parse(setting: Setting, raw: Any) -> Any:
     return text
 
 
-def _parse_duration(setting: Setting, text: str) -> int:
-    """``1d``, ``12h``, ``30m``, ``90s``, ``500ms`` or a bare number of seconds -> ms."""
-    match = _DURATION_RE.match(text.lower())
+def parse_duration(text: str) -> int:
+    """``1d``, ``12h``, ``30m``, ``90s``, ``500ms`` or a bare number of seconds -> ms.
+
+    >>> parse_duration("1d"), parse_duration("90"), parse_duration("250ms")
+    (86400000, 90000, 250)
+    """
+    match = _DURATION_RE.match(text.strip().lower())
     if match is None:
         raise ValueError(f"expected a duration (1d, 12h, 30m, 90s, 500ms or seconds), got {text!r}")
-    value = round(float(match.group(1)) * _UNIT_MS[match.group(2) or "s"])
+    return round(float(match.group(1)) * _UNIT_MS[match.group(2) or "s"])
+
+
+def _parse_duration(setting: Setting, text: str) -> int:
+    value = parse_duration(text)
     if setting.maximum is not None and value > setting.maximum:
         raise ValueError(f"must be <= {setting.maximum / 86_400_000:g}d, got {text!r}")
     return value
