@@ -6,11 +6,12 @@ next few events. Each user keeps the hashes of their last ``capacity`` event ids
 one immutable ``bytes`` ring (newest first), so a re-send is recognised without a
 global id set that would grow with traffic.
 
-Bounded how: ``capacity * hash_bytes`` bytes per user, whatever the traffic; the
-defaults (5 ids x 48-bit hashes = 30 bytes) make the whole ring one 63-byte ``bytes``
-object, i.e. one 64-byte allocation. A re-send older than the user's last
-``capacity`` events is not recognised (it folds twice); two distinct ids collide
-with probability ~``capacity / 2**(8 * hash_bytes)`` per event (~2e-14 by default).
+Bounded how: ``6 * capacity`` bytes per user, whatever the traffic; the default
+(5 ids x 48-bit hashes = 30 bytes) makes the whole ring one 63-byte ``bytes``
+object, i.e. one 64-byte allocation (+ 8 bytes for the ``UserState`` slot). A
+re-send older than the user's last ``capacity`` events is not recognised (it folds
+twice); a new id is taken for a re-send with probability ~``capacity / 2**48``
+(~2e-14) per event.
 
 Hashes are CRC-32 plus the low bits of Adler-32 of the UTF-8 id: deterministic
 across processes (the ring is checkpointed with the user, so Python's salted
@@ -19,11 +20,26 @@ across processes (the ring is checkpointed with the user, so Python's salted
 
 from __future__ import annotations
 
+import struct
 from zlib import adler32, crc32
 
 EMPTY = b""
 DEFAULT_CAPACITY = 5
-DEFAULT_HASH_BYTES = 6
+HASH_BYTES = 6  # CRC-32 (4 bytes) + low 16 bits of Adler-32 (2 bytes)
+_pack = struct.Struct("<IH").pack
+
+
+def event_key(event_id: str) -> bytes:
+    """The 48-bit hash of one event id, as 6 bytes (stable across processes).
+
+    >>> event_key("e1").hex()
+    '278d8d089700'
+    """
+    try:
+        raw = event_id.encode()
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape
+        raw = event_id.encode("utf-8", "surrogatepass")
+    return _pack(crc32(raw), adler32(raw) & 0xFFFF)
 
 
 class RecentEvents:
@@ -36,8 +52,6 @@ class RecentEvents:
     ----------
     capacity
         Event ids remembered per user (0 = off: nothing is ever a duplicate).
-    hash_bytes
-        Bytes kept of each id's hash, 4..8 (more = fewer false duplicates, more memory).
 
     Examples
     --------
@@ -52,42 +66,36 @@ class RecentEvents:
     (False, 12)
     """
 
-    __slots__ = ("_hash_bytes", "_size", "capacity")
+    __slots__ = ("_keep", "capacity")
 
-    def __init__(
-        self, capacity: int = DEFAULT_CAPACITY, hash_bytes: int = DEFAULT_HASH_BYTES
-    ) -> None:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         if capacity < 0:
             raise ValueError(f"dedup capacity must be >= 0, got {capacity}")
-        if not 4 <= hash_bytes <= 8:
-            raise ValueError(f"dedup hash_bytes must be in 4..8, got {hash_bytes}")
         self.capacity = capacity
-        self._hash_bytes = hash_bytes
-        self._size = capacity * hash_bytes
+        self._keep = max(capacity - 1, 0) * HASH_BYTES  # older entries kept on insert
 
     def new_user(self) -> bytes:
         return EMPTY
 
-    def key(self, event_id: str) -> bytes:
-        """The ``hash_bytes``-byte hash of one event id (stable across processes)."""
-        raw = event_id.encode("utf-8", "surrogatepass")
-        return (crc32(raw) | adler32(raw) << 32).to_bytes(8, "little")[: self._hash_bytes]
-
     def add(self, ring: bytes, event_id: str) -> bytes | None:
-        """The ring with ``event_id`` added, or None if it is already in ``ring``.
+        """The ring with ``event_id`` added (newest first), or None if already in ``ring``.
 
         Pure: ``ring`` is not modified, so the caller commits the new ring only once
         the event is accepted (a rejected event leaves no trace).
         """
-        if not self._size:
+        if not self.capacity:
             return ring
-        h = self.key(event_id)
+        try:
+            raw = event_id.encode()
+        except UnicodeEncodeError:
+            raw = event_id.encode("utf-8", "surrogatepass")
+        h = _pack(crc32(raw), adler32(raw) & 0xFFFF)
         i = ring.find(h)
         while i >= 0:
-            if i % self._hash_bytes == 0:
+            if i % HASH_BYTES == 0:
                 return None
             i = ring.find(h, i + 1)  # matched across two entries: keep looking
-        return (h + ring)[: self._size]
+        return h + ring[: self._keep]
 
     def __repr__(self) -> str:
-        return f"RecentEvents(capacity={self.capacity}, hash_bytes={self._hash_bytes})"
+        return f"RecentEvents(capacity={self.capacity})"
