@@ -10,6 +10,8 @@ from pathlib import Path
 import orjson
 
 from insight_stream.cli.progress import Progress
+from insight_stream.events import InputLimits
+from insight_stream.events.limits import DAY_MS, MIN_TS_2000
 from insight_stream.processor import EngineConfig, Processor
 from insight_stream.processor.driver import Driver
 from insight_stream.replay import DEFAULT_PARTITIONS, replay_files
@@ -44,10 +46,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_count:
         total = sum(sum(1 for _ in f.open("rb")) for f in files)
     proc = Processor(EngineConfig(flush_events=args.flush_events))
+    limits = InputLimits(
+        min_ts_ms=args.min_event_ts,
+        max_future_skew_ms=None if args.no_future_check else args.max_future_skew,
+    )
+    now_ms = None if args.no_future_check else int(time.time() * 1000)
     started = time.perf_counter()
     with JsonlSink(Path(args.out)) as sink, Progress(total, "replay") as bar:
         driver = Driver(proc, lambda rec: sink.send(*rec), flush_events=args.flush_events)
-        replay_files(driver, files, args.partitions, on_progress=bar.update)
+        replay_files(driver, files, args.partitions, bar.update, limits, now_ms)
         driver.drain(seal=False)  # settle: the last window, as `run` publishes once caught up
     res = driver.stats
     elapsed = time.perf_counter() - started
@@ -69,6 +76,24 @@ def run(args: argparse.Namespace) -> int:
             truth = GroundTruth.from_json(orjson.loads(truth_path.read_bytes()))
         print_summary(sink.latest, sink.alerts, truth)
     return 0
+
+
+def _duration(text: str) -> int:
+    from insight_stream.runtime.config import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _timestamp(text: str) -> int:
+    from insight_stream.events import to_epoch_ms
+
+    try:
+        return to_epoch_ms(int(text) if text.lstrip("-").isdigit() else text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -103,4 +128,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="skip counting input lines first (progress without a total)",
     )
     p.add_argument("--quiet", action="store_true", help="no summary")
+    p.add_argument(
+        "--max-future-skew",
+        type=_duration,
+        default=DAY_MS,
+        metavar="DURATION",
+        help="DLQ (future_timestamp) events this far ahead of the wall clock, e.g. 1d, 6h, "
+        "90s (default: 1d)",
+    )
+    p.add_argument(
+        "--no-future-check",
+        action="store_true",
+        help="no wall-clock check: output depends only on the input (far-future files)",
+    )
+    p.add_argument(
+        "--min-event-ts",
+        type=_timestamp,
+        default=MIN_TS_2000,
+        metavar="TS",
+        help="DLQ (too_old) events before this, ISO-8601 or epoch ms (default: 2000-01-01)",
+    )
     p.set_defaults(func=run)

@@ -11,18 +11,22 @@ from insight_stream.events.inputs import (
     OrderEvent,
     OrderLine,
 )
+from insight_stream.events.limits import DEFAULT_LIMITS, NO_LIMITS, InputLimits
 from insight_stream.events.outputs import ChurnAlert, DlqRecord, Profile, Recommendation, Segment
 from insight_stream.events.timestamps import iso, to_epoch_ms
 
 __all__ = [
     "CLICK_TYPES",
+    "DEFAULT_LIMITS",
     "EVENT_ADAPTER",
+    "NO_LIMITS",
     "ORDER_TYPES",
     "ChurnAlert",
     "ClickEvent",
     "ControlEvent",
     "DlqRecord",
     "Event",
+    "InputLimits",
     "OrderEvent",
     "OrderLine",
     "Profile",

@@ -23,7 +23,20 @@ OrderType = Literal["order_placed", "order_cancelled", "order_returned"]
 CLICK_TYPES: frozenset[str] = frozenset(ClickType.__args__)  # type: ignore[attr-defined]
 ORDER_TYPES: frozenset[str] = frozenset(OrderType.__args__)  # type: ignore[attr-defined]
 
-_Id = Annotated[str, Field(min_length=1, max_length=256)]
+# Every string is bounded, so no valid event can bloat state or a published profile
+# (tests/processor/test_profile_bound.py checks the resulting MAX_PROFILE_BYTES).
+MAX_ID = 256  # event, user, session, order and item ids
+MAX_CATEGORY = 128
+MAX_QUERY = 256
+MAX_ATTRIBUTE = 64  # demographics/context: age band, gender, region, device, channel
+MAX_CURRENCY = 16
+MAX_COUPON = 64
+MAX_LINES = 500  # order lines per order
+
+_Id = Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+_OptId = Annotated[str, Field(max_length=MAX_ID)] | None
+_Category = Annotated[str, Field(max_length=MAX_CATEGORY)] | None
+_Attr = Annotated[str, Field(max_length=MAX_ATTRIBUTE)] | None
 _Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -39,16 +52,16 @@ class ClickEvent(_Event):
     """A clickstream event: a view, search, cart change, wishlist or login."""
 
     type: ClickType
-    session_id: str | None = None
-    item_id: str | None = None
-    category: str | None = None
+    session_id: _OptId = None
+    item_id: _OptId = None
+    category: _Category = None
     price: _Money | None = None
-    query: str | None = None
-    age_band: str | None = None
-    gender: str | None = None
-    region: str | None = None
-    device: str | None = None
-    channel: str | None = None
+    query: Annotated[str, Field(max_length=MAX_QUERY)] | None = None
+    age_band: _Attr = None
+    gender: _Attr = None
+    region: _Attr = None
+    device: _Attr = None
+    channel: _Attr = None
 
 
 class OrderLine(BaseModel):
@@ -57,7 +70,7 @@ class OrderLine(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     item_id: _Id
-    category: str | None = None
+    category: _Category = None
     price: _Money
     quantity: Annotated[int, Field(ge=1, le=100_000)] = 1
 
@@ -67,10 +80,10 @@ class OrderEvent(_Event):
 
     type: OrderType
     order_id: _Id
-    lines: list[OrderLine] = Field(default_factory=list)
+    lines: list[OrderLine] = Field(default_factory=list, max_length=MAX_LINES)
     total: _Money
-    currency: str = "USD"
-    coupon: str | None = None
+    currency: Annotated[str, Field(max_length=MAX_CURRENCY)] = "USD"
+    coupon: Annotated[str, Field(max_length=MAX_COUPON)] | None = None
 
 
 class ControlEvent(_Event):

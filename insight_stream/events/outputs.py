@@ -8,6 +8,17 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_PROFILE_BYTES = 65_536
+"""No published profile (``orjson.dumps``, default engine config) is longer than this.
+
+It follows from the input ``max_length`` bounds (events/inputs.py), not from the
+traffic. Worst case, where every character takes 6 bytes of JSON (``\\u0001``):
+10 recommendations x (item id, "viewed with <id>", because_of id) of 256 characters
+~47 KB, user id 1.5 KB, 3 categories 2.4 KB, 5 demographics 2 KB, fixed segment
+and churn text ~1 KB: ~54 KB.
+Checked with adversarial input by tests/processor/test_profile_bound.py.
+"""
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -88,7 +99,12 @@ class ChurnAlert(_Out):
 
 
 class DlqRecord(_Out):
-    """A record the engine could not decode or validate; nothing is dropped silently."""
+    """A record the engine could not decode, validate or accept; nothing is dropped silently.
+
+    ``error_type``: ``decode``, ``validation``, ``too_large``, ``too_old``,
+    ``future_timestamp`` (input limits), ``late`` (engine lateness policy) or
+    ``processing`` (a valid event the engine failed on).
+    """
 
     source_topic: str
     partition: int | None = None
@@ -96,4 +112,7 @@ class DlqRecord(_Out):
     error_type: str
     error: str = Field(description="Names the field and the problem.")
     raw: str = Field(description="The raw record bytes, base64.")
+    raw_truncated: bool = Field(
+        False, description="True when ``raw`` keeps only the first bytes (too_large records)."
+    )
     key: str | None = None

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from insight_stream.models.churn import ChurnConfig
+from insight_stream.models.dedup import DEFAULT_CAPACITY
 from insight_stream.models.profile import ProfileConfig
 from insight_stream.models.recs import RecsConfig
 from insight_stream.models.segments import SegmentConfig
+
+LATE_POLICIES = ("fold", "dlq")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,14 @@ class EngineConfig:
         published once, when the window is sealed. A position in the input, not a time,
         so replay and Kafka seal the same windows (``replay --flush-events``,
         ``INSIGHT_FLUSH_EVENTS``).
+    allowed_lateness_ms
+        An event more than this behind stream time is late.
+    late_policy
+        ``fold``: fold late events in (they never move stream time) and count them;
+        ``dlq``: ``process`` raises ``RejectedEvent("late", ...)`` and changes nothing.
+    dedup_window
+        Recent event ids remembered per user; a re-sent id within it folds once
+        (0 = off). See :mod:`insight_stream.models.dedup`.
     """
 
     profile: ProfileConfig = field(default_factory=ProfileConfig)
@@ -42,6 +53,9 @@ class EngineConfig:
     track_quality: bool = True
     quality_sample: int = 8
     flush_events: int = 10_000
+    allowed_lateness_ms: int = 3_600_000
+    late_policy: str = "fold"
+    dedup_window: int = DEFAULT_CAPACITY
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -52,3 +66,9 @@ class EngineConfig:
             raise ValueError("engine.flush_events must be >= 1")
         if self.alert_items < 0:
             raise ValueError("engine.alert_items must be >= 0")
+        if self.allowed_lateness_ms < 0:
+            raise ValueError("engine.allowed_lateness_ms must be >= 0")
+        if self.late_policy not in LATE_POLICIES:
+            raise ValueError(f"engine.late_policy must be one of {LATE_POLICIES}")
+        if self.dedup_window < 0:
+            raise ValueError("engine.dedup_window must be >= 0")

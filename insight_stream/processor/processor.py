@@ -14,6 +14,7 @@ from typing import Any
 
 from insight_stream.events.inputs import ClickEvent, ControlEvent, Event, OrderEvent
 from insight_stream.models.churn import AlertPolicy, ChurnModel
+from insight_stream.models.dedup import RecentEvents
 from insight_stream.models.profile import ProfileState
 from insight_stream.models.recs import Recommender
 from insight_stream.models.segments import Segmenter
@@ -25,6 +26,7 @@ from insight_stream.processor.contract import (
     Outputs,
     StateFormatError,
 )
+from insight_stream.processor.errors import RejectedEvent
 from insight_stream.processor.publish import build_profile, complete_alert
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
@@ -74,12 +76,42 @@ class Processor:
         self._changed: dict[str, None] = {}
         self._erased: set[str] = set()
         self._alerts: list[dict[str, Any]] = []
+        # -- hostile input (counters are checkpointed with the shared state) --
+        self.dedup = RecentEvents(self.config.dedup_window)
+        self._lateness = self.config.allowed_lateness_ms
+        self._late_dlq = self.config.late_policy == "dlq"
+        self.duplicates = 0
+        self.late_events = 0
 
     # -- input ------------------------------------------------------------------------
     def process(self, ev: Event) -> None:
-        """Fold one event into the state; fires inactivity timers that fell due."""
-        self._pending += 1
+        """Fold one event into the state; fires inactivity timers that fell due.
+
+        A re-sent ``event_id`` (within the user's dedup window) changes nothing and is
+        counted in ``duplicates``. An event more than ``allowed_lateness_ms`` behind
+        stream time is counted in ``late_events`` and folded (policy ``fold``), or
+        refused with :class:`RejectedEvent` ``("late", ...)`` and no change (``dlq``).
+        """
         ts = ev.ts
+        # -- hostile input: checks before any state (stream time included) moves;
+        # an erasure is never skipped (privacy), so it is exempt --
+        recent = b""
+        if not isinstance(ev, ControlEvent):
+            u0 = self.users.get(ev.user_id)
+            recent = self.dedup.add(u0.recent if u0 is not None else b"", ev.event_id)
+            if recent is None:
+                self.duplicates += 1
+                return
+            if ts < self.stream_time - self._lateness:
+                if self._late_dlq:
+                    raise RejectedEvent(
+                        "late",
+                        f"ts {ts} is {self.stream_time - ts} ms behind stream time "
+                        f"{self.stream_time}, more than the allowed lateness {self._lateness} ms",
+                    )
+                self.late_events += 1
+        # -- end hostile input --
+        self._pending += 1  # the window counts folded records only
         if ts > self.stream_time:
             self.stream_time = ts
             if ts >= self._next_housekeeping:
@@ -99,6 +131,7 @@ class Processor:
             self._erase(uid)
             return
         self.events += 1
+        u.recent = recent  # hostile input: commit the dedup ring of an accepted event
         p = u.profile
         if isinstance(ev, ClickEvent):
             sessions = p.sessions
@@ -350,6 +383,7 @@ class Processor:
             events=self.events,
             alerts=self.alerts_total,
             coverage=self.recs.coverage(),
+            extra={"duplicates": self.duplicates, "late_events": self.late_events},
         )
 
     # -- checkpointing ----------------------------------------------------------------
@@ -362,6 +396,7 @@ class Processor:
             "alert_policy": self.alert_policy,
             "stream_time": self.stream_time,
             "counters": (self.events, self.alerts_total, self.quality_orders, self.quality_hits),
+            "hostile": (self.duplicates, self.late_events),
             "window": (list(self._dirty), self._pending),
         }
 
@@ -394,6 +429,7 @@ class Processor:
             self.stream_time = s["stream_time"]
             self._next_housekeeping = (self.stream_time // HOUR_MS + 1) * HOUR_MS
             self.events, self.alerts_total, self.quality_orders, self.quality_hits = s["counters"]
+            self.duplicates, self.late_events = s["hostile"]
             dirty, self._pending = s["window"]
             self._dirty = dict.fromkeys(dirty)
         for uid, blob in users:

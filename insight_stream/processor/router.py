@@ -8,6 +8,7 @@ value, as on a compacted Kafka topic; the JSONL sink writes it as
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ def dlq_headers(rec: DlqRecord) -> Headers:
         ("source_offset", str(rec.offset).encode()),
         ("error_type", rec.error_type.encode()),
         ("error_message", rec.error.encode("utf-8", "replace")[:4096]),
+        ("raw_truncated", b"true" if rec.raw_truncated else b"false"),
     ]
 
 
@@ -59,5 +61,8 @@ class Router:
             yield alerts, str(alert.get("user_id", "")).encode(), dumps(alert), None
 
     def dead_letter(self, rec: DlqRecord, raw: bytes | None, key: bytes | None) -> Record:
-        """The raw input bytes as value; provenance and the reason in headers."""
+        """The raw input bytes as value (cut to the DLQ record's copy when it says it is
+        truncated); provenance and the reason in headers."""
+        if rec.raw_truncated:
+            raw = base64.b64decode(rec.raw)
         return self.dlq, key, raw if raw is not None else b"", dlq_headers(rec)

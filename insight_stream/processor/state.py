@@ -16,7 +16,7 @@ class UserState:
     happened to be flushed.
     """
 
-    __slots__ = (
+    __slots__ = (  # noqa: RUF023 (pickled by position: new slots go last)
         "churn",
         "profile",
         "published_bucket",
@@ -24,6 +24,7 @@ class UserState:
         "segment",
         "timer_at",
         "updated_at",
+        "recent",  # hostile input: recent event-id hashes (models/dedup.py)
     )
 
     def __init__(self, profile: ProfileState, churn: ChurnUser, recs: RecsUser) -> None:
@@ -34,6 +35,7 @@ class UserState:
         self.timer_at: int | None = None
         self.updated_at = profile.first_seen
         self.published_bucket: int | None = None
+        self.recent = b""  # hostile input: see models/dedup.py
 
     def __getstate__(self) -> tuple:
         return tuple(getattr(self, s) for s in self.__slots__)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from insight_stream.events import DlqRecord, decode
+from insight_stream.events import DEFAULT_LIMITS, DlqRecord, InputLimits, decode
 from insight_stream.processor.driver import Driver
 from insight_stream.processor.partitioning import partition_for
 
@@ -41,18 +41,24 @@ def replay_files(
     paths: list[Path],
     partitions: int = DEFAULT_PARTITIONS,
     on_progress: Callable[[int], None] | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    now_ms: int | None = None,
 ) -> None:
     """Fold every record of ``paths`` into ``driver`` (file order = topic order).
+
+    ``limits`` and ``now_ms`` (the wall clock, for the future check; None = off) go to
+    ``decode``, as on Kafka.
 
     >>> import tempfile, pathlib
     >>> from insight_stream.processor import Processor
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "a.jsonl").write_text('{"event_id":"1","user_id":"u","type":"login","ts":5}\\n')
-    >>> _ = (d / "b.jsonl").write_text('{"event_id":"2","user_id":"v","type":"login","ts":1}\\n')
+    >>> line = '{{"event_id":"{}","user_id":"{}","type":"login","ts":{}}}\\n'
+    >>> _ = (d / "a.jsonl").write_text(line.format(1, "u", 1700000000005))
+    >>> _ = (d / "b.jsonl").write_text(line.format(2, "v", 1700000000001))
     >>> proc = Processor()
     >>> replay_files(Driver(proc, lambda rec: None), [d / "a.jsonl", d / "b.jsonl"])
     >>> proc.stream_time, proc.events
-    (5000, 2)
+    (1700000000005, 2)
     """
     files = [_File(i, Path(p)) for i, p in enumerate(paths)]
     for f in files:
@@ -69,7 +75,7 @@ def replay_files(
         for key in sorted(blocked):
             f = files[key[0]]
             if not f.done:
-                _read_until(driver, f, key, partitions, on_progress)
+                _read_until(driver, f, key, partitions, on_progress, limits, now_ms)
             if f.done and not merger.buffered(key):
                 driver.close(key)
 
@@ -80,10 +86,12 @@ def _read_until(
     want: tuple[int, int],
     partitions: int,
     on_progress: Callable[[int], None] | None,
+    limits: InputLimits,
+    now_ms: int | None,
 ) -> None:
     """Read ``f`` until source ``want`` has a record or the file ends."""
     for line_no, raw in f.lines:
-        rec = decode(raw, f.name, 0, line_no)
+        rec = decode(raw, f.name, 0, line_no, limits=limits, now_ms=now_ms)
         if isinstance(rec, DlqRecord):
             driver.dead_letter(rec, raw)
             if on_progress is not None:

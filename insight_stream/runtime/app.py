@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from insight_stream.processor import Engine, EngineConfig, Processor
+from insight_stream.processor import Engine, Processor
 from insight_stream.runtime.changelog import Changelog
 from insight_stream.runtime.checkpoint import (
     CheckpointStore,
@@ -59,7 +59,7 @@ def with_retry(what: str, fn: Callable[[], T], metrics: Metrics, stop: threading
 
 
 def default_processor(cfg: RuntimeConfig) -> Engine:
-    return Processor(EngineConfig(flush_events=cfg.flush_events))
+    return Processor(cfg.engine_config())
 
 
 def prepare_topics(cfg: RuntimeConfig) -> dict[str, int]:

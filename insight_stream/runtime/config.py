@@ -13,11 +13,20 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from insight_stream.events.limits import InputLimits
+from insight_stream.events.timestamps import to_epoch_ms
+
+if TYPE_CHECKING:
+    from insight_stream.processor import EngineConfig
 
 _TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+PARSED_DEFAULTS = ("duration", "timestamp")  # kinds whose default is written like the env value
 
 
 class ConfigError(ValueError):
@@ -30,7 +39,7 @@ class Setting:
 
     env: str
     field: str
-    kind: str  # str | int | float | bool | choice | path
+    kind: str  # str | int | float | bool | choice | path | file | topic | duration | timestamp
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -261,6 +270,43 @@ SETTINGS: tuple[Setting, ...] = (
     _s("INSIGHT_SSL_CAFILE", "file", None, "CA bundle to verify the brokers (SSL/SASL_SSL)"),
     _s("INSIGHT_SSL_CERTFILE", "file", None, "client certificate (mutual TLS)"),
     _s("INSIGHT_SSL_KEYFILE", "file", None, "client private key (mutual TLS)"),
+    # -- hostile input: limits checked at decode and by the engine --
+    _s(
+        "INSIGHT_MAX_FUTURE_SKEW",
+        "duration",
+        "1d",
+        "DLQ (future_timestamp) events whose ts is this far ahead of the wall clock; "
+        "e.g. 1d, 6h, 90s, 500ms or seconds; 0 = off",
+        maximum=3650 * 86_400_000,
+    ),
+    _s(
+        "INSIGHT_MIN_EVENT_TS",
+        "timestamp",
+        "2000-01-01",
+        "DLQ (too_old) events before this event time; ISO-8601 (UTC) or epoch ms",
+    ),
+    _s(
+        "INSIGHT_MAX_RECORD_BYTES",
+        "int",
+        65_536,
+        "DLQ (too_large) records longer than this, unparsed; the DLQ copy keeps this many bytes",
+        minimum=64,
+        maximum=64 << 20,
+    ),
+    _s(
+        "INSIGHT_ALLOWED_LATENESS",
+        "duration",
+        "1h",
+        "an event this far behind stream time is late (see INSIGHT_LATE_POLICY); e.g. 1h, 30m",
+        maximum=3650 * 86_400_000,
+    ),
+    _s(
+        "INSIGHT_LATE_POLICY",
+        "choice",
+        "fold",
+        "late events: fold (fold in, never move stream time, count) or dlq (error_type late)",
+        choices=("fold", "dlq"),
+    ),
 )
 """Every runtime setting; env names are the public interface used by docker-compose."""
 
@@ -308,6 +354,32 @@ class RuntimeConfig:
     ssl_cafile: str | None
     ssl_certfile: str | None
     ssl_keyfile: str | None
+    max_future_skew: int  # ms, 0 = off
+    min_event_ts: int  # epoch ms
+    max_record_bytes: int
+    allowed_lateness: int  # ms
+    late_policy: str
+
+    def input_limits(self) -> InputLimits:
+        """The limits ``decode`` checks (the future check also needs the wall clock)."""
+        return InputLimits(
+            min_ts_ms=self.min_event_ts,
+            max_future_skew_ms=self.max_future_skew or None,
+            max_record_bytes=self.max_record_bytes,
+        )
+
+    def engine_config(self, base: EngineConfig | None = None) -> EngineConfig:
+        """``base`` (default: the defaults) with the engine settings of this config applied."""
+        from dataclasses import replace
+
+        from insight_stream.processor import EngineConfig
+
+        return replace(
+            base or EngineConfig(),
+            allowed_lateness_ms=self.allowed_lateness,
+            late_policy=self.late_policy,
+            flush_events=self.flush_events,
+        )
 
     @property
     def input_topics(self) -> tuple[str, str]:
@@ -388,6 +460,13 @@ def _parse(setting: Setting, raw: Any) -> Any:
             raise ValueError(f"must be <= {setting.maximum:g}, got {value}")
         return value
     text = str(raw).strip()
+    if kind == "duration":
+        return _parse_duration(setting, text)
+    if kind == "timestamp":
+        try:
+            return to_epoch_ms(int(text) if text.lstrip("-").isdigit() else text)
+        except ValueError:
+            raise ValueError(f"expected ISO-8601 or epoch ms, got {text!r}") from None
     if kind == "choice":
         match = {c.lower(): c for c in setting.choices}.get(text.lower())
         if match is None:
@@ -408,6 +487,25 @@ def _parse(setting: Setting, raw: Any) -> Any:
     if not text:
         raise ValueError("must not be empty")
     return text
+
+
+def parse_duration(text: str) -> int:
+    """``1d``, ``12h``, ``30m``, ``90s``, ``500ms`` or a bare number of seconds -> ms.
+
+    >>> parse_duration("1d"), parse_duration("90"), parse_duration("250ms")
+    (86400000, 90000, 250)
+    """
+    match = _DURATION_RE.match(text.strip().lower())
+    if match is None:
+        raise ValueError(f"expected a duration (1d, 12h, 30m, 90s, 500ms or seconds), got {text!r}")
+    return round(float(match.group(1)) * _UNIT_MS[match.group(2) or "s"])
+
+
+def _parse_duration(setting: Setting, text: str) -> int:
+    value = parse_duration(text)
+    if setting.maximum is not None and value > setting.maximum:
+        raise ValueError(f"must be <= {setting.maximum / 86_400_000:g}d, got {text!r}")
+    return value
 
 
 def load_config(
@@ -433,6 +531,8 @@ def load_config(
         raw = overrides.get(s.field)
         if raw is None:
             raw = env.get(s.env)
+        if raw is None and s.kind in PARSED_DEFAULTS:
+            raw = s.default
         try:
             values[s.field] = s.default if raw is None else _parse(s, raw)
             if s.kind == "path" and isinstance(values[s.field], str):

@@ -68,7 +68,11 @@ class Runner:
         router = Router(cfg.profiles_topic, cfg.alerts_topic, cfg.dlq_topic)
         self.driver = Driver(processor, self._emit, cfg.flush_events, router, self._on_fold)
         self.tasks = InputTasks(
-            self.driver, cfg.input_topics, cfg.max_buffered, cfg.max_task_idle_ms
+            self.driver,
+            cfg.input_topics,
+            cfg.max_buffered,
+            cfg.max_task_idle_ms,
+            cfg.input_limits(),
         )
         self.applied: dict[Key, int] = store.load_applied()
         self.owner: dict[str, int] = {}  # user_id -> input partition holding its events
@@ -138,8 +142,9 @@ class Runner:
         t0 = time.perf_counter()
         total = 0
         consumed = self.metrics.consumed
+        now_ms = int(time.time() * 1000) if self.cfg.max_future_skew else None
         for tp, records in batch.items():
-            self.tasks.add((tp.topic, tp.partition), records)
+            self.tasks.add((tp.topic, tp.partition), records, now_ms)
             consumed.labels(topic=tp.topic).inc(len(records))
             total += len(records)
         folded = self.driver.run()

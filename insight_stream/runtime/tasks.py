@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from insight_stream.events.decode import decode
+from insight_stream.events.limits import DEFAULT_LIMITS, InputLimits
 from insight_stream.events.outputs import DlqRecord
 from insight_stream.processor.driver import Driver, Pending
 
@@ -44,6 +45,7 @@ class InputTasks:
     topics: tuple[str, ...]
     max_buffered: int
     max_idle_ms: int
+    limits: InputLimits = DEFAULT_LIMITS
     parts: dict[Key, _Partition] = field(default_factory=dict)
     _by_source: dict[tuple[int, int], Key] = field(default_factory=dict)
 
@@ -60,16 +62,21 @@ class InputTasks:
         for part in self.parts.values():
             merger.add_source(part.source)
 
-    def add(self, key: Key, records: Iterable[Any]) -> None:
-        """Decode one partition's polled records: events into the merge, bad ones to the DLQ."""
+    def add(self, key: Key, records: Iterable[Any], now_ms: int | None = None) -> None:
+        """Decode one partition's polled records: events into the merge, bad ones to the DLQ.
+
+        ``now_ms`` is the wall clock for the future-timestamp check (the one place the
+        wall clock judges event time).
+        """
         part = self.parts.get(key)
         if part is None:
             return  # revoked between fetch and now
         driver, topic, p = self.driver, key[0], key[1]
         push, source = driver.push, part.source
         last = None
+        limits = self.limits
         for rec in records:
-            ev = decode(rec.value, topic, p, rec.offset, rec.key)
+            ev = decode(rec.value, topic, p, rec.offset, rec.key, limits=limits, now_ms=now_ms)
             last = rec
             if isinstance(ev, DlqRecord):
                 driver.dead_letter(ev, rec.value, rec.key)

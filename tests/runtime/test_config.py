@@ -137,3 +137,63 @@ def test_security_options_pass_through_and_are_redacted(tmp_path: Path) -> None:
     )
     assert opts["ssl_cafile"] == str(ca)
     assert cfg.redacted()["sasl_password"] == "***"
+
+
+def test_input_limit_defaults_and_engine_lateness() -> None:
+    cfg = load_config({})
+    limits = cfg.input_limits()
+    assert limits.min_ts_ms == 946_684_800_000  # 2000-01-01
+    assert limits.max_future_skew_ms == 86_400_000 and limits.max_record_bytes == 65_536
+    engine = cfg.engine_config()
+    assert (engine.allowed_lateness_ms, engine.late_policy) == (3_600_000, "fold")
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("1d", 86_400_000),
+        ("6h", 21_600_000),
+        ("30m", 1_800_000),
+        ("90", 90_000),
+        ("1.5s", 1500),
+        ("250ms", 250),
+        ("0", 0),
+    ],
+)
+def test_durations(text: str, ms: int) -> None:
+    cfg = load_config({"INSIGHT_MAX_FUTURE_SKEW": text, "INSIGHT_ALLOWED_LATENESS": text})
+    assert cfg.max_future_skew == ms and cfg.allowed_lateness == ms
+    assert cfg.input_limits().max_future_skew_ms == (ms or None)  # 0 = off
+
+
+def test_hostile_input_settings_from_env_and_flags() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--late-policy", "DLQ", "--min-event-ts", "1997-01-01"])
+    cfg = load_config({"INSIGHT_MAX_RECORD_BYTES": "4096"}, overrides_from_args(args))
+    assert cfg.late_policy == "dlq" and cfg.engine_config().late_policy == "dlq"
+    assert cfg.min_event_ts == 852_076_800_000  # CDNOW starts in 1997: the floor is a setting
+    assert cfg.input_limits().max_record_bytes == 4096
+    assert load_config({"INSIGHT_MIN_EVENT_TS": "852076800000"}).min_event_ts == 852_076_800_000
+
+
+def test_bad_hostile_input_settings_are_named() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(
+            {
+                "INSIGHT_MAX_FUTURE_SKEW": "soon",
+                "INSIGHT_MIN_EVENT_TS": "the nineties",
+                "INSIGHT_MAX_RECORD_BYTES": "10",
+                "INSIGHT_ALLOWED_LATENESS": "99999d",
+                "INSIGHT_LATE_POLICY": "drop",
+            }
+        )
+    msg = str(err.value)
+    for name in (
+        "INSIGHT_MAX_FUTURE_SKEW (--max-future-skew): expected a duration",
+        "INSIGHT_MIN_EVENT_TS (--min-event-ts): expected ISO-8601 or epoch ms",
+        "INSIGHT_MAX_RECORD_BYTES (--max-record-bytes): must be >= 64",
+        "INSIGHT_ALLOWED_LATENESS (--allowed-lateness): must be <= 3650d",
+        "INSIGHT_LATE_POLICY (--late-policy): must be one of fold, dlq",
+    ):
+        assert name in msg
