@@ -11,7 +11,7 @@
   (:mod:`~insight_stream.models.segments.selection`).
 * Then each learning event moves one centre (``learn_predict_one``). Ids are never
   renumbered: when k changes, clusters that persist keep their id (Hungarian
-  matching on membership), splits and merges get new ids, and the mapping is logged.
+  matching, checked on membership), splits and merges get new ids, and the mapping is logged.
   :attr:`Segmenter.quality` holds the chosen k, silhouette and Davies-Bouldin index.
 * Learning happens only on events that change the clustering features in a way
   worth learning (the Processor calls :meth:`learn` on orders and new sessions);
@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from river.cluster import KMeans
-from scipy.optimize import linear_sum_assignment
 
 from insight_stream.models.profile import DAY_MS, ProfileState
 from insight_stream.models.segments.features import (
@@ -45,15 +44,13 @@ from insight_stream.models.segments.selection import (
     choose_k,
     davies_bouldin,
     match_ids,
+    reseed,
     sample_rows,
     silhouette,
 )
 from insight_stream.models.segments.warmup import WarmUp
 
 log = logging.getLogger(__name__)
-
-RESEED_SAMPLE = 20_000  # rows searched by a fresh k-means++ at refit time
-RESEED_GAIN = 0.95  # adopt the fresh centres only when inertia drops by > 5 %
 
 
 @dataclass(frozen=True)
@@ -311,7 +308,7 @@ class Segmenter:
         else:
             fresh, _ = lloyd(z, fresh, cfg.refit_iters)
             by_id, mapping, self.next_id = match_ids(
-                z, {j: z_centres[n] for n, j in enumerate(ids)}, fresh, self.next_id
+                z, {j: old[n] for n, j in enumerate(ids)}, fresh, self.next_id
             )
             kept = sorted(set(mapping.values()) & set(ids))
             change = {
@@ -333,27 +330,11 @@ class Segmenter:
     def _maybe_reseed(
         self, z: np.ndarray, old: np.ndarray, refined: np.ndarray, inertia: float
     ) -> np.ndarray:
-        """Escape a poor local optimum without renumbering segments.
-
-        A fresh k-means++ search runs on (a sample of) the current population; if it
-        fits clearly better, its centres are matched to the existing ids by the
-        smallest total centre displacement (Hungarian assignment), so every id moves
-        to the new centre closest to what it meant before.
-        """
-        k = len(old)
-        sample = z
-        if len(z) > RESEED_SAMPLE:
-            rng = np.random.default_rng(self.config.seed + self.refits)
-            sample = z[rng.choice(len(z), RESEED_SAMPLE, replace=False)]
-        fresh = kmeans_pp(sample, k, self.config.seed + self.refits)
-        fresh, fresh_inertia = lloyd(z, fresh, self.config.refit_iters)
-        if fresh_inertia >= RESEED_GAIN * inertia:
-            return refined
-        cost = ((old[:, None, :] - fresh[None, :, :]) ** 2).sum(axis=2)
-        rows, cols = linear_sum_assignment(cost)
-        matched = np.empty_like(fresh)
-        matched[rows] = fresh[cols]
-        self.reseeds += 1
+        """Escape a poor local optimum without renumbering segments (:func:`reseed`)."""
+        matched = reseed(
+            z, old, refined, inertia, self.config.seed + self.refits, self.config.refit_iters
+        )
+        self.reseeds += matched is not refined
         return matched
 
     def centroid_z(self, seg: int) -> list[float]:

@@ -15,8 +15,9 @@ from scipy.optimize import linear_sum_assignment
 
 from insight_stream.models.segments.seeding import assign, kmeans_pp, lloyd
 
-PERSIST_JACCARD = 0.6
-"""A new cluster keeps an old id when their members overlap by at least this Jaccard."""
+PERSIST_SHARE = 0.6
+"""A new cluster keeps an old id only when at least this share of its members were that
+old cluster's members (and they are >= ``PERSIST_SHARE / 2`` of the old cluster)."""
 
 
 def _distances(x: np.ndarray) -> np.ndarray:
@@ -127,14 +128,17 @@ def match_ids(
     old: dict[int, np.ndarray],
     new: np.ndarray,
     next_id: int,
-    persist: float = PERSIST_JACCARD,
+    persist: float = PERSIST_SHARE,
 ) -> tuple[dict[int, np.ndarray], dict[int, int], int]:
     """Give the rows of ``new`` ids: an old id where that cluster persisted, else a fresh one.
 
-    Members are the rows of ``z`` nearest each centre, under the old and under the
-    new centres; old and new clusters are paired by the Hungarian assignment on
-    membership Jaccard, and a pair whose Jaccard reaches ``persist`` keeps the old
-    id. The others (splits, merges, new groups) get ``next_id``, ``next_id + 1``...
+    Old and new centres are paired by the Hungarian assignment on squared centre
+    distance; a pair keeps the old id when the new centre stayed where the old one
+    was (closer than the new cluster's RMS radius), the new cluster is mostly made of
+    the old one's members (share >= ``persist``, members being the rows of ``z``
+    nearest each centre) and holds a fair part of them (>= ``persist / 2``). So a
+    cluster that splits symmetrically, or merges, gives new ids ``next_id``,
+    ``next_id + 1``...; one that stays put while a new group breaks away keeps its id.
 
     Returns ``(centres by id, {new row: id}, next free id)``.
 
@@ -148,17 +152,23 @@ def match_ids(
     old_ids = list(old)
     old_c = np.array([old[i] for i in old_ids])
     lab_old, _ = assign(z, old_c)
-    lab_new, _ = assign(z, new)
+    lab_new, d2_new = assign(z, new)
+    counts = np.maximum(np.bincount(lab_new, minlength=len(new)), 1)
+    radius2 = np.bincount(lab_new, weights=d2_new, minlength=len(new)) / counts
     inter = np.zeros((len(old_ids), len(new)))
     np.add.at(inter, (lab_old, lab_new), 1.0)
-    size_old = np.bincount(lab_old, minlength=len(old_ids)).astype(float)
-    size_new = np.bincount(lab_new, minlength=len(new)).astype(float)
-    union = size_old[:, None] + size_new[None, :] - inter
-    jac = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-    rows, cols = linear_sum_assignment(-jac)
+    size_old = np.maximum(np.bincount(lab_old, minlength=len(old_ids)), 1).astype(float)
+    size_new = np.maximum(np.bincount(lab_new, minlength=len(new)), 1).astype(float)
+    cost = ((old_c[:, None, :] - new[None, :, :]) ** 2).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
     ids: dict[int, int] = {}
     for r, c in zip(rows, cols, strict=True):
-        if jac[r, c] >= persist:
+        stayed = cost[r, c] <= radius2[c]
+        if (
+            stayed
+            and inter[r, c] / size_new[c] >= persist
+            and inter[r, c] / size_old[r] >= persist / 2
+        ):
             ids[int(c)] = old_ids[r]
     for c in range(len(new)):
         if c not in ids:
@@ -168,6 +178,39 @@ def match_ids(
     return {ids[c]: new[c] for c in range(len(new))}, ids, next_id
 
 
-def refine(z: np.ndarray, centres: np.ndarray, iters: int) -> tuple[np.ndarray, float]:
-    """Lloyd passes on all of ``z`` from ``centres`` (re-exported for the segmenter)."""
-    return lloyd(z, centres, iters)
+RESEED_SAMPLE = 20_000
+"""Rows searched by a fresh k-means++ at refit time."""
+RESEED_GAIN = 0.95
+"""Adopt the fresh centres only when inertia drops by more than 5 %."""
+
+
+def reseed(
+    z: np.ndarray, old: np.ndarray, refined: np.ndarray, inertia: float, seed: int, iters: int
+) -> np.ndarray:
+    """Escape a poor local optimum at the same k without renumbering segments.
+
+    A fresh k-means++ search runs on (a sample of) the current population; if it fits
+    clearly better (inertia below ``RESEED_GAIN`` of the refined one), its centres are
+    matched to the existing rows by the smallest total centre displacement (Hungarian
+    assignment), so every id moves to the new centre closest to what it meant before.
+    Returns ``refined`` itself when the fresh fit is not better.
+
+    >>> z = np.array([[0.0], [0.1], [5.0], [5.1], [9.0], [9.1]])
+    >>> bad = np.array([[0.05], [0.06], [7.0]])  # two centres on one group
+    >>> out = reseed(z, bad, bad, 8.0, seed=1, iters=10)
+    >>> sorted(round(float(v), 2) for v in out[:, 0])
+    [0.05, 5.05, 9.05]
+    """
+    sample = z
+    if len(z) > RESEED_SAMPLE:
+        rng = np.random.default_rng(seed)
+        sample = z[rng.choice(len(z), RESEED_SAMPLE, replace=False)]
+    fresh = kmeans_pp(sample, len(old), seed)
+    fresh, fresh_inertia = lloyd(z, fresh, iters)
+    if fresh_inertia >= RESEED_GAIN * inertia:
+        return refined
+    cost = ((old[:, None, :] - fresh[None, :, :]) ** 2).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    matched = np.empty_like(fresh)
+    matched[rows] = fresh[cols]
+    return matched
