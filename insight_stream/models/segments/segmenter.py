@@ -68,6 +68,9 @@ class SegmentConfig:
         The largest k whose silhouette is within this of the best one wins.
     k_sample
         Rows the k search and the quality scores run on (bounds the refit cost).
+    k_tries
+        k-means++ restarts per candidate k (the best inertia is scored): fewer make
+        the silhouettes, and so the chosen k, noisier.
     warmup_users
         Mature users that complete the warm-up at once.
     warmup_sessions
@@ -96,6 +99,7 @@ class SegmentConfig:
     k_range: tuple[int, int] = (3, 10)
     k_tolerance: float = 0.04
     k_sample: int = 1500
+    k_tries: int = 8
     warmup_users: int = 200
     warmup_sessions: int = 3
     warmup_share: float = 0.1
@@ -218,7 +222,7 @@ class Segmenter:
         if cfg.k is None:
             lo, hi = cfg.k_range
             _, fitted, scores = choose_k(
-                z, range(lo, hi + 1), cfg.seed, cfg.k_sample, cfg.k_tolerance
+                z, range(lo, hi + 1), cfg.seed, cfg.k_sample, cfg.k_tolerance, 20, cfg.k_tries
             )
             centres, _ = lloyd(z, fitted, 20)
         else:
@@ -299,7 +303,7 @@ class Segmenter:
             lo, hi = cfg.k_range
             seed = cfg.seed + self.refits + 1
             new_k, fresh, scores = choose_k(
-                z, range(lo, hi + 1), seed, cfg.k_sample, cfg.k_tolerance
+                z, range(lo, hi + 1), seed, cfg.k_sample, cfg.k_tolerance, 20, cfg.k_tries
             )
         self.mean, self.std = [float(v) for v in mean], [float(v) for v in std]
         if new_k == len(ids):
