@@ -23,20 +23,44 @@ def _table(report: dict[str, Any]) -> str:
         if "paper_params" in report:
             paper = ", ".join(f"{k}={v:.4g}" for k, v in report["paper_params"].items())
             lines.append(f"paper params:  {paper}")
+    quality = report.get("segments_quality")
+    if quality:
+        shown = {
+            k: quality.get(k)
+            for k in ("status", "k", "silhouette", "davies_bouldin", "k_scores", "refit_seconds")
+        }
+        lines.append(f"segments quality: {shown}")
     for key in ("counts", "n_customers", "n_orders"):
         if key in report:
             lines.append(f"{key}: {report[key]}")
     return "\n".join(lines)
 
 
+def _sweep(args: argparse.Namespace) -> dict[str, Any]:
+    from insight_stream.evaluate.sweep import run_sweep
+
+    def on_run(i: int, n: int, world: str, seed: int, seconds: float) -> None:
+        print(f"sweep [{i}/{n}] {world} seed {seed}: {seconds:.1f}s", file=sys.stderr, flush=True)
+
+    worlds = args.worlds.split(",") if args.worlds else None
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    kwargs: dict[str, Any] = {"users": args.sweep_users, "days": args.sweep_days, "on_run": on_run}
+    if worlds:
+        kwargs["worlds"] = worlds
+    if seeds:
+        kwargs["seeds"] = seeds
+    return run_sweep(**kwargs)
+
+
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if args.dataset == "sim":
         from insight_stream.evaluate.simulated import evaluate_simulated
-        from insight_stream.sim import SimConfig
+        from insight_stream.sim import world
 
-        sim = SimConfig(users=args.users, days=args.days, seed=args.seed)
+        sim = world(args.world, users=args.users, days=args.days, seed=args.seed)
         with Progress(None, "evaluate") as bar:
-            return evaluate_simulated(sim, on_progress=bar.update)
+            report = evaluate_simulated(sim, on_progress=bar.update)
+        return report
     if args.dataset in ("cdnow", "cdnow-master"):
         from insight_stream.evaluate.cdnow import evaluate_cdnow
 
@@ -47,6 +71,26 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from insight_stream.sim import WORLDS
+
+    names = [args.world, *(args.worlds.split(",") if args.worlds else [])]
+    unknown = [n for n in names if n not in WORLDS]
+    if unknown:
+        print(
+            f"evaluate: unknown world {unknown[0]!r}; choose from {', '.join(WORLDS)}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.sweep:
+        from insight_stream.evaluate.sweep import format_sweep
+
+        result = _sweep(args)
+        print(format_sweep(result))
+        if args.json:
+            for run in result["runs"]:
+                run["report"].pop("segments_quality", None)
+            write_json_report(args.json, result)
+        return 0
     try:
         report = evaluate(args)
     except (ImportError, FileNotFoundError) as exc:
@@ -81,5 +125,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--users", type=int, default=3000, help="sim: users (default: %(default)s)")
     p.add_argument("--days", type=int, default=120, help="sim: days (default: %(default)s)")
     p.add_argument("--seed", type=int, default=7, help="sim: seed (default: %(default)s)")
+    p.add_argument(
+        "--world",
+        default="default",
+        help="sim: simulator world preset (default: %(default)s; see `simulate --help`)",
+    )
+    p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="sim: evaluate several worlds x seeds on small shops and print one table "
+        "(progress on stderr)",
+    )
+    p.add_argument("--worlds", help="sweep: comma-separated worlds (default: 7 presets)")
+    p.add_argument("--seeds", help="sweep: comma-separated seeds (default: 1,2,3)")
+    p.add_argument(
+        "--sweep-users", type=int, default=1000, help="sweep: users per run (default: %(default)s)"
+    )
+    p.add_argument(
+        "--sweep-days", type=int, default=120, help="sweep: days per run (default: %(default)s)"
+    )
     p.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p.set_defaults(func=run)

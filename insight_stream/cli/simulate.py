@@ -9,7 +9,7 @@ from pathlib import Path
 
 from insight_stream.cli.progress import Progress
 from insight_stream.cli.shop_args import add_shop_arguments
-from insight_stream.sim import Shop, SimConfig
+from insight_stream.sim import WORLDS, Shop, SimConfig, world
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,11 +20,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="generate a simulated shop (clickstream, orders, ground truth)",
         description="Generate a deterministic simulated e-commerce shop: OUT/clickstream.jsonl "
         "and OUT/orders.jsonl (v1 events, event-time order) and OUT/truth.json (latent "
-        "customer types, churn times, complementary items). Same seed, same bytes.",
+        "customer types, churn times, complementary items). Same seed, same bytes. "
+        "Worlds: " + ", ".join(WORLDS) + ".",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_shop_arguments(
-        p, defaults.users, defaults.days, defaults.malformed_rate, defaults.seed
+    p.add_argument(
+        "--world",
+        choices=list(WORLDS),
+        default="default",
+        help="world preset: number of types, complement timing, churn fade, catalogue "
+        "(default: %(default)s)",
     )
+    add_shop_arguments(p, defaults.users, defaults.days, defaults.malformed_rate, defaults.seed)
     p.add_argument(
         "--start",
         default=defaults.start,
@@ -42,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Generate the shop, report progress on stderr and a summary on stdout."""
     try:
-        config = SimConfig(
+        config: SimConfig = world(
+            args.world,
             users=args.users,
             days=args.days,
             seed=args.seed,
@@ -70,5 +78,9 @@ def run(args: argparse.Namespace) -> int:
     for name in truth.types:
         print(f"  {name:24s} {types[name]:>7,}")
     print(f"churners: {churned:,} of {len(truth.users):,} ({churned / len(truth.users):.0%})")
+    print(
+        f"world {config.world}: {config.n_types} types, complements {config.complements}, "
+        f"churn {config.churn}, catalogue {config.catalogue}"
+    )
     print(f"malformed records: {truth.malformed:,}")
     return 0

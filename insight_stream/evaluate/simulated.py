@@ -17,7 +17,11 @@ scored on the same orders.
 * churn: ROC-AUC of the risk at the end of the window for "churned" (truth),
   with a recency-only baseline (days since last event);
 * alerts: precision (alerted users who had truly churned by the alert) and
-  recall (valuable churners, silent for >= ``recall_min_silence_days`` at the end, that got one).
+  recall (valuable churners, silent for >= ``recall_min_silence_days`` at the end, that got one);
+* complements (worlds with later-order complements): share of users who bought one
+  item of a planted pair and not yet the other whose final top 10 holds the missing
+  one, for the engine and for a user-level item-item Jaccard (SAR) baseline;
+* segment quality: the chosen k, silhouette and Davies-Bouldin (``Segmenter.quality``).
 """
 
 from __future__ import annotations
@@ -26,11 +30,16 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from insight_stream.evaluate.auc import roc_auc
 from insight_stream.evaluate.clustering import adjusted_rand_index, normalized_mutual_info
 from insight_stream.evaluate.ranking import hit_rate, ndcg
+from insight_stream.evaluate.sar import UserJaccard, complement_recovery
 from insight_stream.events import ClickEvent, DlqRecord, OrderEvent, decode
 from insight_stream.processor import EngineConfig, Processor
+from insight_stream.processor.driver import Driver
+from insight_stream.processor.router import Record
 from insight_stream.sim import Shop, SimConfig
 
 DAY_MS = 86_400_000
@@ -73,13 +82,19 @@ def evaluate_simulated(
     sim = sim or SimConfig()
     shop = Shop(sim)
     proc = Processor(engine)
+    alerts: list[dict[str, Any]] = []
+
+    def keep_alerts(rec: Record) -> None:
+        if rec[0] == "alerts":
+            alerts.append(orjson.loads(rec[2] or b"{}"))
+
+    driver = Driver(proc, keep_alerts, flush_every)
     popularity = _TopK(10)
     sums = Counter()
-    n_orders = dlq = 0
-    pending = 0
-    alerts: list[dict[str, Any]] = []
+    n_orders = dlq = done = 0
     # user -> (session id, (engine top 10, popularity top 10) or None if not scored)
     snapshots: dict[str, tuple[str, tuple[list[str], list[str]] | None]] = {}
+    purchases: dict[str, set[str]] = {}
     for topic, raw in shop.events():
         ev = decode(raw, topic)
         if isinstance(ev, DlqRecord):
@@ -106,19 +121,18 @@ def evaluate_simulated(
                 sums["pop_ndcg"] += n
                 snapshots[uid] = (snap[0], None)  # a snapshot scores one order at most
             popularity.add([line.item_id for line in ev.lines])
-        proc.process(ev)
-        pending += 1
-        if pending >= flush_every:
-            alerts.extend(proc.drain().alerts)
-            if on_progress:
-                on_progress(pending)
-            pending = 0
+            purchases.setdefault(uid, set()).update(bought)
+        driver.process(ev)
+        done += 1
+        if on_progress and done == 10_000:
+            on_progress(done)
+            done = 0
     truth = shop.truth
     end = truth.end_ms
-    proc.advance_time(end)
-    alerts.extend(proc.drain().alerts)
-    if on_progress and pending:
-        on_progress(pending)
+    proc.advance_time(end)  # the end of the window: silent customers' timers fire
+    driver.drain(seal=False)
+    if on_progress and done:
+        on_progress(done)
 
     seg_pairs = [
         (truth.users[uid].type, u.segment)
@@ -153,11 +167,33 @@ def evaluate_simulated(
         and end - truth.users[uid].churn_ts >= recall_min_silence_days * DAY_MS
     ]
     n = max(n_orders, 1)
+    comp_engine = comp_sar = None
+    comp_users = 0
+    if truth.later_complements():
+        sar = UserJaccard(purchases)
+        engine_top = {uid: proc.recommend(uid, 10) for uid in purchases}
+        sar_top = {uid: sar.recommend(items, 10) for uid, items in purchases.items()}
+        comp_engine, comp_users = complement_recovery(purchases, truth.complements, engine_top)
+        comp_sar, _ = complement_recovery(purchases, truth.complements, sar_top)
+    quality = dict(proc.segments.quality)
+    metrics: dict[str, Any] = {
+        "segments_ari": adjusted_rand_index(t_types, f_segs) if seg_pairs else 0.0,
+        "segments_nmi": normalized_mutual_info(t_types, f_segs) if seg_pairs else 0.0,
+        "segments_k": quality.get("k") or 0,
+        "segments_silhouette": quality.get("silhouette", 0.0),
+        "segments_davies_bouldin": quality.get("davies_bouldin", 0.0),
+    }
+    baselines: dict[str, dict[str, float]] = {}
+    if comp_engine is not None:
+        metrics["complement_recovery"] = comp_engine
+        baselines["sar"] = {"complement_recovery": comp_sar or 0.0}
+    world = f"{sim.world}, " if sim.world != "default" else ""
     return {
-        "dataset": f"sim(users={sim.users}, days={sim.days}, seed={sim.seed})",
+        "dataset": f"sim({world}users={sim.users}, days={sim.days}, seed={sim.seed})",
+        "world": sim.world,
+        "segments_quality": quality,
         "metrics": {
-            "segments_ari": adjusted_rand_index(t_types, f_segs) if seg_pairs else 0.0,
-            "segments_nmi": normalized_mutual_info(t_types, f_segs) if seg_pairs else 0.0,
+            **metrics,
             "recs_hr_at_10": sums["hr"] / n,
             "recs_ndcg_at_10": sums["ndcg"] / n,
             "churn_roc_auc": roc_auc(labels, risks),
@@ -172,6 +208,7 @@ def evaluate_simulated(
                 "recs_ndcg_at_10": sums["pop_ndcg"] / n,
             },
             "recency": {"churn_roc_auc": roc_auc(labels, recency)},
+            **baselines,
         },
         "counts": {
             "events": proc.events,
@@ -182,5 +219,7 @@ def evaluate_simulated(
             "alerts": len(alerts),
             "alerted_users": len(alerted),
             "churned_users": len(churned),
+            "true_types": len(truth.types),
+            "complement_users": comp_users,
         },
     }

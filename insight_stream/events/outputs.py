@@ -6,6 +6,8 @@ so consumers can validate without importing this package.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_PROFILE_BYTES = 65_536
@@ -78,7 +80,10 @@ class Profile(_Out):
     )
     discount_sensitivity: float
     demographics: dict[str, str] = Field(default_factory=dict)
-    segment: Segment | None
+    segment: Segment | None = Field(description="None while segments warm up (see segment_status).")
+    segment_status: Literal["warming_up", "ready"] = Field(
+        "ready", description="warming_up until enough customers have enough sessions to cluster."
+    )
     recommendations: list[Recommendation]
     churn: Churn
 

@@ -60,6 +60,7 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
         "discount_sensitivity": round(p.discount_sensitivity(), 4),
         "demographics": dict(p.demographics) if p.demographics else {},
         "segment": seg,
+        "segment_status": proc.segments.status,
         "recommendations": recommendations(proc, u, now, cfg.top_n),
         "churn": {"risk": round(risk, 6), "p_alive": round(p_alive, 6), "reasons": reasons},
     }

@@ -41,6 +41,13 @@ TIER_PRICE: tuple[float, ...] = (0.4, 1.0, 2.8)
 _TIER_SHARE = (0.4, 0.4, 0.2)
 COMPLEMENT_SHARE = 0.16
 """Share of items that belong to a complementary pair."""
+CATALOGUES: dict[str, dict[str, float]] = {
+    "general": {"zipf": 0.9, "staples": 1.0, "rebuy": 1.0, "returns": 1.0},
+    "grocery": {"zipf": 1.1, "staples": 2.5, "rebuy": 1.8, "returns": 0.3},
+    "fashion": {"zipf": 0.6, "staples": 0.2, "rebuy": 0.3, "returns": 1.6},
+}
+"""Catalogue kind -> Zipf exponent and multipliers of the types' staples, rebuy and
+return means: groceries are rebought, fashion is discovered (and sent back)."""
 
 
 class Catalog:
@@ -54,6 +61,9 @@ class Catalog:
         Number of categories, taken from :data:`CATEGORIES` in order.
     rng
         Source of randomness (the catalog is part of the seeded world).
+    zipf
+        Exponent of the Zipf popularity: higher concentrates sales on a few best
+        sellers (groceries), lower spreads them (fashion: discovery).
 
     Examples
     --------
@@ -68,7 +78,9 @@ class Catalog:
     (0, 2)
     """
 
-    def __init__(self, n_items: int, n_categories: int, rng: random.Random) -> None:
+    def __init__(
+        self, n_items: int, n_categories: int, rng: random.Random, zipf: float = 0.9
+    ) -> None:
         self.categories: list[str] = [c for c, _ in CATEGORIES[:n_categories]]
         base = [p for _, p in CATEGORIES[:n_categories]]
         width = len(str(n_items - 1))
@@ -93,7 +105,7 @@ class Catalog:
         # Zipf popularity over a random rank order.
         ranks = list(range(n_items))
         rng.shuffle(ranks)
-        self.popularity: list[float] = [1.0 / (r + 1) ** 0.9 for r in ranks]
+        self.popularity: list[float] = [1.0 / (r + 1) ** zipf for r in ranks]
         self._buckets: dict[tuple[int, int], tuple[list[int], list[float]]] = {}
         for c in range(n_categories):
             for t in range(len(TIERS)):

@@ -6,6 +6,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 _DAY_MS = 86_400_000
+COMPLEMENT_MODES: dict[str, tuple[float, float, float]] = {
+    "mixed": (0.65, 0.5, 0.3),
+    "basket": (0.8, 0.0, 0.3),
+    "later": (0.0, 0.9, 0.0),
+}
+"""Complement mode -> (same-basket buy, later follow-up, co-view) probabilities; ``mixed``
+is the values of :mod:`insight_stream.sim.sessions` (today's shop)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,28 @@ class SimConfig:
         Share of users whose click events carry demographics.
     iso_ts_share
         Share of valid records whose ``ts`` is an ISO-8601 string instead of epoch ms.
+    world
+        Name of the world preset this config came from (a label, see
+        :mod:`insight_stream.sim.worlds`).
+    n_types
+        Number of latent customer types, 3-8 (the first ``n`` of
+        :data:`~insight_stream.sim.types.ALL_TYPES`).
+    complements
+        How complementary items are bought: ``"mixed"`` (today's shop: mostly in the
+        same basket, else as a follow-up order), ``"basket"`` (same basket only) or
+        ``"later"`` (only in a later order, never co-viewed or co-bought in one session).
+    complement_lag_days
+        ``(low, high)``: a follow-up complement falls due uniformly this many days
+        after the purchase that triggered it.
+    churn
+        ``"abrupt"``: churners stop dead at their churn time; ``"gradual"``: from their
+        churn time their visit rate declines linearly to nothing over ``churn_fade_days``.
+    churn_fade_days
+        Length of the fade of a gradual churner.
+    catalogue
+        ``"general"`` (today's shop), ``"grocery"`` (repeat-heavy: many staples rebought
+        often, concentrated best sellers) or ``"fashion"`` (discovery-heavy: few staples,
+        flat popularity, more returns).
 
     Examples
     --------
@@ -55,8 +84,16 @@ class SimConfig:
     categories: int = 16
     demographics_share: float = 0.6
     iso_ts_share: float = 0.1
+    world: str = "default"
+    n_types: int = 5
+    complements: str = "mixed"
+    complement_lag_days: tuple[float, float] = (2.0, 14.0)
+    churn: str = "abrupt"
+    churn_fade_days: float = 42.0
+    catalogue: str = "general"
 
     def __post_init__(self) -> None:
+        self._check_world()
         for name, low in (("users", 1), ("days", 1), ("items", 20), ("categories", 2)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -87,6 +124,40 @@ class SimConfig:
         except (TypeError, ValueError):
             raise ValueError(f"start must be a date YYYY-MM-DD, got {self.start!r}") from None
 
+    def _check_world(self) -> None:
+        n = self.n_types
+        if not isinstance(n, int) or isinstance(n, bool) or not 3 <= n <= 8:
+            raise ValueError(f"n_types must be an integer in [3, 8], got {n!r}")
+        for name, allowed in (
+            ("complements", COMPLEMENT_MODES),
+            ("churn", ("abrupt", "gradual")),
+            ("catalogue", ("general", "grocery", "fashion")),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        lag = self.complement_lag_days
+        ok = isinstance(lag, tuple | list) and len(lag) == 2
+        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in lag)
+        if not ok or not 0 < lag[0] <= lag[1] <= 30:
+            raise ValueError(
+                f"complement_lag_days must be (low, high) with 0 < low <= high <= 30, got {lag!r}"
+            )
+        fade = self.churn_fade_days
+        if isinstance(fade, bool) or not isinstance(fade, int | float) or not 1 <= fade <= 120:
+            raise ValueError(f"churn_fade_days must be a number in [1, 120], got {fade!r}")
+        if not isinstance(self.world, str) or not self.world:
+            raise ValueError(f"world must be a non-empty name, got {self.world!r}")
+
+    def complement_params(self) -> tuple[float, float, float]:
+        """``(buy in the same basket, follow-up later, co-view)`` probabilities.
+
+        >>> SimConfig().complement_params()
+        (0.65, 0.5, 0.3)
+        >>> SimConfig(complements="later").complement_params()
+        (0.0, 0.9, 0.0)
+        """
+        return COMPLEMENT_MODES[self.complements]
+
     def window_ms(self) -> tuple[int, int]:
         """Event-time window ``[start, end)`` in epoch milliseconds (UTC midnight)."""
         start = datetime.strptime(self.start, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -95,4 +166,6 @@ class SimConfig:
 
     def to_json(self) -> dict[str, object]:
         """Plain dict of the settings (stored in ``truth.json`` for reproducibility)."""
-        return asdict(self)
+        out = asdict(self)
+        out["complement_lag_days"] = list(self.complement_lag_days)
+        return out

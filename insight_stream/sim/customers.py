@@ -16,148 +16,13 @@ import math
 import random
 from bisect import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import accumulate
+
+from insight_stream.sim.types import ALL_TYPES, TYPES, CustomerType
 
 _WEEK_MS = 7 * 86_400_000
 _SPREAD = 0.10
 """Log-normal sigma of per-user parameters around their type's mean."""
-
-
-@dataclass(frozen=True)
-class CustomerType:
-    """Means of one latent customer type.
-
-    ``cart_rate`` is the chance that a product view in a non-buying session ends
-    in the cart (abandoned carts); buying sessions add ``basket`` items on average.
-    ``tiers`` weights budget / mid / premium items; ``churn_share`` is the share of
-    the type that churns inside the window. ``staples`` is the mean number of
-    favourite items a user rebuys, each with probability ``rebuy`` per buying session.
-    """
-
-    name: str
-    share: float
-    visits_per_week: float
-    views_per_session: float
-    conversion: float
-    basket: float
-    cart_rate: float
-    tiers: tuple[float, float, float]
-    coupon_rate: float
-    return_rate: float
-    cancel_rate: float
-    churn_share: float
-    search_rate: float
-    login_rate: float
-    ages: tuple[float, ...]
-    devices: tuple[float, float, float]
-    staples: float = 0.0
-    rebuy: float = 0.0
-
-
-TYPES: tuple[CustomerType, ...] = (
-    CustomerType(
-        name="high_value_loyal",
-        share=0.20,
-        visits_per_week=1.3,
-        views_per_session=3.0,
-        conversion=0.45,
-        basket=2.5,
-        cart_rate=0.12,
-        tiers=(0.08, 0.50, 0.42),
-        coupon_rate=0.05,
-        return_rate=0.03,
-        cancel_rate=0.02,
-        churn_share=0.15,
-        search_rate=0.20,
-        login_rate=0.9,
-        ages=(1, 3, 4, 3, 2, 1),
-        devices=(4, 5, 1),
-        staples=4.0,
-        rebuy=0.4,
-    ),
-    CustomerType(
-        name="bargain_hunter",
-        share=0.25,
-        visits_per_week=0.85,
-        views_per_session=4.0,
-        conversion=0.35,
-        basket=3.5,
-        cart_rate=0.20,
-        tiers=(0.90, 0.09, 0.01),
-        coupon_rate=0.85,
-        return_rate=0.06,
-        cancel_rate=0.06,
-        churn_share=0.40,
-        search_rate=0.40,
-        login_rate=0.6,
-        ages=(3, 4, 3, 2, 1, 1),
-        devices=(6, 3, 1),
-        staples=5.0,
-        rebuy=0.35,
-    ),
-    CustomerType(
-        name="window_shopper",
-        share=0.20,
-        visits_per_week=1.0,
-        views_per_session=6.0,
-        conversion=0.015,
-        basket=1.2,
-        cart_rate=0.04,
-        tiers=(0.20, 0.40, 0.40),
-        coupon_rate=0.15,
-        return_rate=0.05,
-        cancel_rate=0.08,
-        churn_share=0.50,
-        search_rate=0.30,
-        login_rate=0.3,
-        ages=(5, 4, 2, 1, 1, 1),
-        devices=(7, 2, 1),
-        staples=1.0,
-        rebuy=0.05,
-    ),
-    CustomerType(
-        name="occasional_big_spender",
-        share=0.13,
-        visits_per_week=0.3,
-        views_per_session=3.0,
-        conversion=0.70,
-        basket=5.0,
-        cart_rate=0.25,
-        tiers=(0.02, 0.10, 0.88),
-        coupon_rate=0.03,
-        return_rate=0.30,
-        cancel_rate=0.03,
-        churn_share=0.25,
-        search_rate=0.15,
-        login_rate=0.7,
-        ages=(1, 2, 3, 4, 3, 2),
-        devices=(3, 6, 1),
-        staples=2.0,
-        rebuy=0.15,
-    ),
-    CustomerType(
-        name="casual_regular",
-        share=0.22,
-        visits_per_week=0.5,
-        views_per_session=1.8,
-        conversion=0.35,
-        basket=1.3,
-        cart_rate=0.08,
-        tiers=(0.40, 0.55, 0.05),
-        coupon_rate=0.15,
-        return_rate=0.04,
-        cancel_rate=0.04,
-        churn_share=0.35,
-        search_rate=0.15,
-        login_rate=0.5,
-        ages=(2, 3, 3, 3, 2, 2),
-        devices=(5, 4, 1),
-        staples=2.0,
-        rebuy=0.3,
-    ),
-)
-"""The latent types, in the order of ``GroundTruth.types``."""
 
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 GENDERS = ("female", "male", "other")
@@ -181,6 +46,8 @@ class Customer:
         "conversion",
         "coupon",
         "demo",
+        "fade_ms",
+        "fade_start",
         "favs",
         "followups",
         "gap_ms",
@@ -209,8 +76,9 @@ class Customer:
         cat_cum: list[float],
         n_categories: int,
         demo: dict[str, str] | None,
+        return_mult: float = 1.0,
     ) -> None:
-        t = TYPES[type_index]
+        t = ALL_TYPES[type_index]
         gauss = rng.gauss
 
         def jitter(x: float) -> float:
@@ -229,7 +97,7 @@ class Customer:
         tiers = [w * math.exp(gauss(0.0, _SPREAD)) for w in t.tiers]
         self.tier_cum = tuple(accumulate(w / sum(tiers) for w in tiers))
         self.coupon = min(0.98, jitter(t.coupon_rate))
-        self.returns = min(0.9, jitter(t.return_rate))
+        self.returns = min(0.9, jitter(t.return_rate * return_mult))
         self.cancel = min(0.5, jitter(t.cancel_rate))
         self.search = min(0.9, jitter(t.search_rate))
         self.login = min(1.0, jitter(t.login_rate))
@@ -239,6 +107,10 @@ class Customer:
         self.rebuy = t.rebuy
         self.staples: tuple[int, ...] = ()  # drawn by draw_staples (needs the catalog)
         self.followups: list[tuple[int, int]] = []  # (due ts, item) complements to buy later
+        # Gradual churn: from ``fade_start`` the visit rate declines linearly to ~0 over
+        # ``fade_ms`` (None: visits stop dead at ``limit``).
+        self.fade_start: int | None = None
+        self.fade_ms = 0
 
     def taste(self, u1: float, u2: float, u3: float) -> int:
         """Category index for three uniform draws: 30 % one of the two personal
@@ -255,18 +127,27 @@ class Customer:
         return 0 if u < tc[0] else (1 if u < tc[1] else 2)
 
 
-def draw_staples(c: Customer, pick: Callable[[int, int, float], int], rng: random.Random) -> None:
+def draw_staples(
+    c: Customer,
+    pick: Callable[[int, int, float], int],
+    rng: random.Random,
+    staple_mult: float = 1.0,
+    rebuy_mult: float = 1.0,
+) -> None:
     """Give ``c`` its staples: a Poisson-ish count around the type's mean (at least 1
     when the mean is positive), distinct items drawn like the user's own views.
 
-    ``pick(category, tier, u)`` maps a uniform draw to an item (``Catalog.pick``).
+    ``pick(category, tier, u)`` maps a uniform draw to an item (``Catalog.pick``);
+    ``staple_mult`` and ``rebuy_mult`` scale the type's means (the catalogue kind:
+    more for groceries, fewer for fashion).
     """
-    t = TYPES[c.type_index]
-    c.rebuy = min(0.9, t.rebuy * math.exp(rng.gauss(0.0, _SPREAD)))
-    if t.staples <= 0.0:
+    t = ALL_TYPES[c.type_index]
+    c.rebuy = min(0.9, t.rebuy * rebuy_mult * math.exp(rng.gauss(0.0, _SPREAD)))
+    staples = t.staples * staple_mult
+    if staples <= 0.0:
         c.staples = ()
         return
-    n = max(1, round(t.staples * math.exp(rng.gauss(0.0, 0.3))))
+    n = max(1, round(staples * math.exp(rng.gauss(0.0, 0.3))))
     r = rng.random
     chosen: dict[int, None] = {}
     for _ in range(4 * n):
@@ -288,11 +169,13 @@ def draw_demographics(t: CustomerType, rng: random.Random) -> dict[str, str]:
     }
 
 
-def type_category_tables(category_weight: list[float], rng: random.Random) -> list[list[float]]:
+def type_category_tables(
+    category_weight: list[float], rng: random.Random, n_types: int = len(TYPES)
+) -> list[list[float]]:
     """Cumulative category weights per type: each type strongly favours three categories."""
     n = len(category_weight)
     tables = []
-    for _ in TYPES:
+    for _ in range(n_types):
         favourites = set(rng.sample(range(n), min(3, n)))
         w = [cw * (5.0 if c in favourites else 1.0) for c, cw in enumerate(category_weight)]
         total = sum(w)

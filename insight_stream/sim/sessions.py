@@ -62,9 +62,21 @@ class SessionWriter:
     ('s0000000', True)
     """
 
-    def __init__(self, catalog: Catalog, rng: random.Random) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        rng: random.Random,
+        complement_buy: float = COMPLEMENT_BUY,
+        followup: float = FOLLOWUP,
+        followup_days: tuple[float, float] = FOLLOWUP_DAYS,
+        complement_view: float = COMPLEMENT_VIEW,
+    ) -> None:
         self.catalog = catalog
         self.rng = rng
+        self.complement_buy = complement_buy
+        self.followup = followup
+        self.followup_days = followup_days
+        self.complement_view = complement_view
         self.sessions = 0
         self.orders = 0
         self._ids = catalog.item_ids
@@ -91,6 +103,8 @@ class SessionWriter:
         comp = cat.complement
         buckets = cat.bucket_table
         item_fields = self._item_fields
+        complement_view, complement_buy = self.complement_view, self.complement_buy
+        followup = self.followup
         cat_cum = c.cat_cum
         n_cat = len(cat_cum)
         uid = c.uid
@@ -187,7 +201,7 @@ class SessionWriter:
             item_fields(click("product_view", t), item)
             views_left -= 1
             partner = comp.get(item)
-            if partner is not None and rand() < COMPLEMENT_VIEW:
+            if partner is not None and rand() < complement_view:
                 t += 1000 + int(expo(1.0 / _CLICK_GAP_MS))
                 item_fields(click("product_view", t), partner)
             if rand() < _WISHLIST:
@@ -217,16 +231,16 @@ class SessionWriter:
                 partner = comp.get(item)
                 if partner is None or partner in cart or item in followed:
                     continue
-                if rand() < COMPLEMENT_BUY:
+                if rand() < complement_buy:
                     t += 1000 + int(expo(1.0 / 10000))
                     item_fields(click("product_view", t), partner)
                     t += 1000 + int(expo(1.0 / 8000))
                     item_fields(click("add_to_cart", t), partner)
                     cart.append(partner)
-                elif rand() < FOLLOWUP:
+                elif rand() < followup:
                     later.append(partner)
             t += 5000 + int(expo(1.0 / 60000))
-            lo, hi = FOLLOWUP_DAYS
+            lo, hi = self.followup_days
             for partner in later:
                 c.followups.append((t + int((lo + rand() * (hi - lo)) * _DAY), partner))
             self._order(c, t, cart, recs)

@@ -18,10 +18,9 @@ from pathlib import Path
 import orjson
 
 from insight_stream.events.timestamps import iso
-from insight_stream.sim.catalog import Catalog
+from insight_stream.sim.catalog import CATALOGUES, Catalog
 from insight_stream.sim.config import SimConfig
 from insight_stream.sim.customers import (
-    TYPES,
     Customer,
     draw_demographics,
     draw_staples,
@@ -30,6 +29,9 @@ from insight_stream.sim.customers import (
 from insight_stream.sim.malformed import corrupt
 from insight_stream.sim.sessions import CLICKSTREAM, ORDERS, SessionWriter
 from insight_stream.sim.truth import GroundTruth, UserTruth
+from insight_stream.sim.types import world_types
+
+_DAY_MS = 86_400_000
 
 TOPICS: tuple[str, str] = (CLICKSTREAM, ORDERS)
 SIGNUP_SPAN = 0.3
@@ -58,16 +60,21 @@ class Shop:
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = cfg = config if config is not None else SimConfig()
         start_ms, end_ms = cfg.window_ms()
-        self.catalog = Catalog(cfg.items, cfg.categories, random.Random(f"{cfg.seed}:catalog"))
+        kind_of_shop = CATALOGUES[cfg.catalogue]
+        self.catalog = Catalog(
+            cfg.items, cfg.categories, random.Random(f"{cfg.seed}:catalog"), kind_of_shop["zipf"]
+        )
         rng = random.Random(f"{cfg.seed}:customers")
-        tables = type_category_tables(self.catalog.category_weight, rng)
-        shares = [t.share for t in TYPES]
+        types = world_types(cfg.n_types)
+        tables = type_category_tables(self.catalog.category_weight, rng, len(types))
+        shares = [t.share for t in types]
+        fade_ms = int(cfg.churn_fade_days * _DAY_MS) if cfg.churn == "gradual" else 0
         span = end_ms - start_ms
         self.customers: list[Customer] = []
         users: dict[str, UserTruth] = {}
         for index in range(cfg.users):
-            type_index = rng.choices(range(len(TYPES)), weights=shares)[0]
-            kind = TYPES[type_index]
+            type_index = rng.choices(range(len(types)), weights=shares)[0]
+            kind = types[type_index]
             signup = start_ms + int(rng.random() * SIGNUP_SPAN * span)
             churn_ts = None
             if rng.random() < kind.churn_share:
@@ -76,27 +83,37 @@ class Shop:
                 if lo < hi:
                     churn_ts = lo + int(rng.random() * (hi - lo))
             demo = draw_demographics(kind, rng) if rng.random() < cfg.demographics_share else None
+            limit = churn_ts if churn_ts is not None else end_ms
+            if fade_ms and churn_ts is not None:
+                limit = min(end_ms, churn_ts + fade_ms)
             customer = Customer(
                 index,
                 type_index,
                 signup,
-                churn_ts if churn_ts is not None else end_ms,
+                limit,
                 rng,
                 tables[type_index],
                 cfg.categories,
                 demo,
+                kind_of_shop["returns"],
             )
+            gone = None
+            if fade_ms and churn_ts is not None:
+                customer.fade_start, customer.fade_ms = churn_ts, fade_ms
+                gone = limit
             self.customers.append(customer)
-            users[customer.uid] = UserTruth(kind.name, churn_ts, signup, demo)
+            users[customer.uid] = UserTruth(kind.name, churn_ts, signup, demo, gone)
         cat = self.catalog
         # Staples come from their own stream, so the population above is the same
         # whatever the staple settings.
         staple_rng = random.Random(f"{cfg.seed}:staples")
         for customer in self.customers:
-            draw_staples(customer, cat.pick, staple_rng)
+            draw_staples(
+                customer, cat.pick, staple_rng, kind_of_shop["staples"], kind_of_shop["rebuy"]
+            )
         self.truth = GroundTruth(
             users=users,
-            types=[t.name for t in TYPES],
+            types=[t.name for t in types],
             complements=[(cat.item_ids[a], cat.item_ids[b]) for a, b in cat.pairs],
             items={
                 cat.item_ids[i]: (cat.categories[cat.item_cat[i]], cat.item_price[i])
@@ -113,7 +130,15 @@ class Shop:
     def records(self) -> Iterator[tuple[int, str, dict]]:
         """Valid events as ``(ts, topic, event dict)`` in event-time order, before encoding."""
         cfg = self.config
-        writer = SessionWriter(self.catalog, random.Random(f"{cfg.seed}:behaviour"))
+        buy, followup, view = cfg.complement_params()
+        writer = SessionWriter(
+            self.catalog,
+            random.Random(f"{cfg.seed}:behaviour"),
+            complement_buy=buy,
+            followup=followup,
+            followup_days=tuple(cfg.complement_lag_days),
+            complement_view=view,
+        )
         expo = writer.rng.expovariate
         customers = self.customers
         starts = [(c.signup, c.index) for c in customers]
@@ -133,7 +158,12 @@ class Shop:
                 seq += 1
                 push(pending, (ts, seq, topic, event))
             batch.clear()
-            nxt = end + 1 + int(expo(1.0 / c.gap_ms))
+            gap = expo(1.0 / c.gap_ms)
+            fade = c.fade_start
+            if fade is not None and end > fade:
+                # A fading churner: the visit rate declines linearly to a tenth, then stops.
+                gap /= max(0.1, 1.0 - (end - fade) / c.fade_ms)
+            nxt = end + 1 + int(gap)
             if nxt < c.limit:
                 heapq.heapreplace(starts, (nxt, index))
             else:

@@ -9,20 +9,26 @@ from dataclasses import dataclass, field
 class UserTruth:
     """One customer's hidden facts.
 
-    ``churn_ts`` is the event time after which the user sends nothing more
-    (``None``: active until the end of the window); ``signup_ts`` is the time of
-    their first event.
+    ``churn_ts`` is the event time at which the user churns (``None``: active until
+    the end of the window): in an ``abrupt`` world they send nothing after it; in a
+    ``gradual`` world their visits thin out from it and stop entirely at ``gone_ts``.
+    ``signup_ts`` is the time of their first event.
     """
 
     type: str
     churn_ts: int | None
     signup_ts: int
     demographics: dict[str, str] | None = None
+    gone_ts: int | None = None
 
 
 @dataclass
 class GroundTruth:
     """Latent types, churn times, catalog, complements and staples of a simulated shop.
+
+    The world's settings (number of types, complement mode and lag, churn fade,
+    catalogue kind) are in ``config``; :meth:`later_complements` says whether
+    complements are (also) bought in later orders.
 
     ``malformed`` is filled in while :meth:`Shop.events` runs (0 before);
     ``staples`` maps a user to the favourite items they rebuy (users without: absent).
@@ -54,8 +60,12 @@ class GroundTruth:
         limit = self.end_ms if before is None else before
         return {u for u, t in self.users.items() if t.churn_ts is not None and t.churn_ts < limit}
 
+    def later_complements(self) -> bool:
+        """True when the world plants complements bought in a later order."""
+        return self.config.get("complements", "mixed") in ("mixed", "later")
+
     def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict (``truth.json``)."""
+        """A JSON-ready dict (``truth.json``); ``gone_ts`` only for gradual churners."""
         return {
             "start_ms": self.start_ms,
             "end_ms": self.end_ms,
@@ -63,15 +73,7 @@ class GroundTruth:
             "types": list(self.types),
             "complements": [list(p) for p in self.complements],
             "items": {i: [c, p] for i, (c, p) in self.items.items()},
-            "users": {
-                u: {
-                    "type": t.type,
-                    "churn_ts": t.churn_ts,
-                    "signup_ts": t.signup_ts,
-                    "demographics": t.demographics,
-                }
-                for u, t in self.users.items()
-            },
+            "users": {u: _user_json(t) for u, t in self.users.items()},
             "config": dict(self.config),
             "staples": {u: list(items) for u, items in self.staples.items()},
         }
@@ -81,7 +83,13 @@ class GroundTruth:
         """Inverse of :meth:`to_json`."""
         return cls(
             users={
-                u: UserTruth(t["type"], t["churn_ts"], t["signup_ts"], t.get("demographics"))
+                u: UserTruth(
+                    t["type"],
+                    t["churn_ts"],
+                    t["signup_ts"],
+                    t.get("demographics"),
+                    t.get("gone_ts"),
+                )
                 for u, t in data["users"].items()
             },
             types=list(data["types"]),
@@ -93,3 +101,15 @@ class GroundTruth:
             config=dict(data.get("config", {})),
             staples={u: list(items) for u, items in data.get("staples", {}).items()},
         )
+
+
+def _user_json(t: UserTruth) -> dict[str, object]:
+    out: dict[str, object] = {
+        "type": t.type,
+        "churn_ts": t.churn_ts,
+        "signup_ts": t.signup_ts,
+        "demographics": t.demographics,
+    }
+    if t.gone_ts is not None:
+        out["gone_ts"] = t.gone_ts
+    return out

@@ -1,7 +1,11 @@
 """Readable segment portraits: a name, a description in original units, an action.
 
 Names come from archetype scores on the standardised centroid and are assigned
-one-to-one, best match first, so two segments never share a name.
+one-to-one, best match first, so two segments never share a name. A segment gets an
+archetype's name only when the centroid really scores on it (>= :data:`NAME_MIN`
+and its defining, largest-weight features leaning the archetype's way); otherwise, e.g. when k
+exceeds the archetypes or a world has types no archetype knows, the name says what
+the centroid's most distinctive feature is ("high view->cart", "low sessions/week").
 """
 
 from __future__ import annotations
@@ -34,8 +38,67 @@ ARCHETYPES: dict[str, tuple[dict[str, float], str]] = {
         {"sessions_per_week": -0.5, "events_per_session": -0.5, "coupon_share": -0.3},
         "re-engagement newsletter with personalised picks",
     ),
+    "cart abandoners": (
+        {"view_to_cart": 1.0, "session_to_order": -0.7},
+        "abandoned-cart reminders with a time-limited incentive; simplify checkout",
+    ),
+    "mission shoppers": (
+        {
+            "sessions_per_week": 1.0,
+            "events_per_session": -1.0,
+            "session_to_order": 0.5,
+            "avg_order_value": -0.7,
+        },
+        "one-click reorder, subscriptions and fast delivery slots",
+    ),
 }
 DEFAULT_ACTION = "personalised recommendations; monitor engagement"
+NAME_MIN = 0.5
+"""Smallest archetype score (on standardised features) that earns the archetype's name."""
+LABELS = {
+    "orders_per_week": "orders/week",
+    "sessions_per_week": "sessions/week",
+    "events_per_session": "events/session",
+    "view_to_cart": "view->cart",
+    "session_to_order": "session->order",
+    "avg_order_value": "order value",
+    "avg_item_price": "item price",
+    "coupon_share": "coupon use",
+    "return_rate": "returns",
+}
+
+
+def archetype_fits(name: str, z: list[float]) -> bool:
+    """True when the standardised centroid ``z`` deserves archetype ``name``.
+
+    >>> z = [0.0] * len(FEATURES); z[7] = 2.0
+    >>> archetype_fits("bargain hunters", z), archetype_fits("serial returners", z)
+    (True, False)
+    """
+    index = {f.name: i for i, f in enumerate(FEATURES)}
+    weights = ARCHETYPES[name][0]
+    score = sum(w * z[index[f]] for f, w in weights.items())
+    # the defining features (largest |weight|) must lean the archetype's way
+    top = max(abs(w) for w in weights.values())
+    leaning = all(w * z[index[f]] > 0 for f, w in weights.items() if abs(w) == top)
+    return score >= NAME_MIN and leaning
+
+
+def feature_name(z: list[float], taken: set[str]) -> str:
+    """A name from the centroid's most distinctive features, e.g. ``"high view->cart"``.
+
+    >>> z = [0.0] * len(FEATURES); z[3] = 1.5; z[1] = -0.8
+    >>> feature_name(z, set()), feature_name(z, {"high view->cart"})
+    ('high view->cart', 'high view->cart, low sessions/week')
+    """
+    order = sorted(range(len(FEATURES)), key=lambda i: -abs(z[i]))
+    parts: list[str] = []
+    for i in order:
+        parts.append(f"{'high' if z[i] >= 0 else 'low'} {LABELS[FEATURES[i].name]}")
+        name = ", ".join(parts)
+        if name not in taken:
+            return name
+    return ", ".join(parts)
 
 
 def name_segments(centroids_z: dict[int, list[float]]) -> dict[int, tuple[str, str]]:
@@ -58,12 +121,15 @@ def name_segments(centroids_z: dict[int, list[float]]) -> dict[int, tuple[str, s
     out: dict[int, tuple[str, str]] = {}
     used: set[str] = set()
     for _, seg, name in scored:
-        if seg in out or name in used:
+        if seg in out or name in used or not archetype_fits(name, centroids_z[seg]):
             continue
         out[seg] = (name, ARCHETYPES[name][1])
         used.add(name)
-    for seg in centroids_z:
-        out.setdefault(seg, (f"mainstream #{seg}", DEFAULT_ACTION))
+    for seg, z in centroids_z.items():
+        if seg not in out:
+            name = feature_name(z, used)
+            used.add(name)
+            out[seg] = (name, DEFAULT_ACTION)
     return out
 
 

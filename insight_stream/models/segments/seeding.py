@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def kmeans_pp(x: np.ndarray, k: int, seed: int, lloyd_iters: int = 20) -> np.ndarray:
+def kmeans_pp(
+    x: np.ndarray, k: int, seed: int, lloyd_iters: int = 20, tries: int = 5
+) -> np.ndarray:
     """Centres for ``x`` (n x d): k-means++ (best of a few tries), then Lloyd iterations.
 
     >>> pts = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 10.0], [10.1, 10.0]])
@@ -23,7 +25,7 @@ def kmeans_pp(x: np.ndarray, k: int, seed: int, lloyd_iters: int = 20) -> np.nda
         raise ValueError(f"need at least k={k} points to seed, got {n}")
     rng = np.random.default_rng(seed)
     best, best_inertia = None, np.inf
-    for _ in range(5):
+    for _ in range(tries):
         centres = _plus_plus(x, k, rng)
         centres, inertia = lloyd(x, centres, lloyd_iters)
         if inertia < best_inertia:
@@ -45,7 +47,9 @@ def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
 
 def assign(x: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centre per row and the squared distance to it."""
-    d2 = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    d2 = (x * x).sum(axis=1)[:, None] + (centres * centres).sum(axis=1)[None, :]
+    d2 -= 2.0 * (x @ centres.T)
+    np.maximum(d2, 0.0, out=d2)
     labels = d2.argmin(axis=1)
     return labels, d2[np.arange(len(x)), labels]
 
@@ -53,15 +57,18 @@ def assign(x: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def lloyd(x: np.ndarray, centres: np.ndarray, iters: int) -> tuple[np.ndarray, float]:
     """Batch k-means refinement; empty clusters keep their centre. Returns centres, inertia."""
     centres = centres.copy()
+    k = len(centres)
     for _ in range(iters):
         labels, _ = assign(x, centres)
-        moved = False
-        for j in range(len(centres)):
-            members = x[labels == j]
-            if len(members):
-                new = members.mean(axis=0)
-                moved |= not np.allclose(new, centres[j])
-                centres[j] = new
+        counts = np.bincount(labels, minlength=k)
+        onehot = np.zeros((len(x), k))
+        onehot[np.arange(len(x)), labels] = 1.0
+        sums = onehot.T @ x
+        filled = counts > 0
+        new = centres.copy()
+        new[filled] = sums[filled] / counts[filled, None]
+        moved = bool(np.abs(new - centres).max() > 1e-9)
+        centres = new
         if not moved:
             break
     _, d2 = assign(x, centres)
