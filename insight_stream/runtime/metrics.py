@@ -130,6 +130,16 @@ class Metrics:
             ["task"],
             registry=r,
         )
+        self.duplicates = Counter(
+            P + "duplicate_events_total",
+            "Re-sent events (same event_id within the user's window) folded once, not twice.",
+            registry=r,
+        )
+        self.late = Counter(
+            P + "late_events_total",
+            "Events behind stream time by more than INSIGHT_ALLOWED_LATENESS, folded in.",
+            registry=r,
+        )
         self.restored = Counter(
             P + "restore_records_total",
             "Changelog records read to restore partitions without local state.",
@@ -221,6 +231,13 @@ class Metrics:
                 child.inc(delta)
             self._refits_seen[model] = total
         self._observe_histogram(get("churn_risk_histogram"))
+        extra = get("extra") or {}
+        for name, counter in (("duplicates", self.duplicates), ("late_events", self.late)):
+            total = extra.get(name, 0)
+            delta = total - self._refits_seen.get(name, 0)
+            if delta > 0:
+                counter.inc(delta)
+            self._refits_seen[name] = total
         quality = dict(get("quality") or {})
         coverage = get("coverage", quality.pop("recommendation_coverage", None))
         if coverage is not None:
