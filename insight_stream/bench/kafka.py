@@ -76,7 +76,7 @@ def run_kafka_bench(
     users: int, days: int, seed: int, bootstrap: str | None = None
 ) -> dict[str, Any]:
     """Events/s of the full engine through the broker vs the raw loop; prints a short report."""
-    from insight_stream.processor import EngineConfig, Processor
+    from insight_stream.processor import Processor
     from insight_stream.runtime.app import prepare_topics, run
     from insight_stream.sim import Shop, SimConfig
 
@@ -115,14 +115,14 @@ def run_kafka_bench(
             marks.setdefault("first", time.perf_counter())
             marks.setdefault("first_n", n)
 
-        processor = Processor(EngineConfig())
+        processor = Processor(cfg.engine_config())
         ends = fed.end_offsets
-        code = run(
-            cfg,
-            processor=processor,
-            on_batch=on_batch,
-            until=lambda r: all(r.positions.get(k, 0) >= v for k, v in ends.items()),
-        )
+
+        def folded_all(r: Any) -> bool:  # every record folded (the merge holds none back)
+            positions = r.tasks.positions()
+            return all(positions.get(k, 0) >= v for k, v in ends.items())
+
+        code = run(cfg, processor=processor, on_batch=on_batch, until=folded_all)
         elapsed = time.perf_counter() - marks.get("first", time.perf_counter())
         measured = fed.total - int(marks.get("first_n", 0))
     events_per_s = measured / elapsed if elapsed > 0 else 0.0

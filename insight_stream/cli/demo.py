@@ -31,13 +31,13 @@ def main(args: argparse.Namespace) -> int:
 
     import orjson
 
-    from insight_stream.processor import EngineConfig, Processor
+    from insight_stream.processor import Processor
     from insight_stream.runtime.app import prepare_topics, run
     from insight_stream.runtime.broker import EmbeddedBroker, free_port
     from insight_stream.runtime.config import load_config
     from insight_stream.runtime.feeder import fast_producer, feed
     from insight_stream.runtime.logs import configure_logging
-    from insight_stream.runtime.reader import latest_by_key, read_topic
+    from insight_stream.runtime.reader import latest_by_key, read_published, read_topic
     from insight_stream.sim import Shop, SimConfig
 
     configure_logging("text", "WARNING")
@@ -76,15 +76,15 @@ def main(args: argparse.Namespace) -> int:
         finally:
             producer.close()
         print(f"metrics     http://127.0.0.1:{port}/metrics  (/healthz, /readyz) while it runs")
-        processor = Processor(EngineConfig())
+        processor = Processor(cfg.engine_config())
         ends = fed.end_offsets
+
+        def done(r: Any) -> bool:
+            positions = r.tasks.positions()
+            return all(positions.get(k, 0) >= v for k, v in ends.items()) and r.settled
+
         with Progress(fed.total, "process", force=True) as bar:
-            code = run(
-                cfg,
-                processor=processor,
-                on_batch=bar.update,
-                until=lambda r: all(r.positions.get(k, 0) >= v for k, v in ends.items()),
-            )
+            code = run(cfg, processor=processor, on_batch=bar.update, until=done)
         if code != 0:
             print(f"engine stopped with exit code {code}", file=sys.stderr)
             return code
@@ -107,7 +107,32 @@ def main(args: argparse.Namespace) -> int:
             print("  headers: " + ", ".join(f"{k}={v.decode()[:50]}" for k, v in rec.headers))
         print()
         print_summary(profiles, alerts, truth=shop.truth)
+        print()
+        _compare_with_replay(shop, read_published(broker.bootstrap, cfg.output_topics))
     return 0
+
+
+def _compare_with_replay(shop: Any, kafka: Any) -> None:
+    """Replay the same shop from files and say whether Kafka published the same."""
+    from pathlib import Path
+
+    from insight_stream.replay.compare import differences, replay_dir
+
+    with (
+        tempfile.TemporaryDirectory(prefix="insight-demo-replay-") as tmp,
+        Progress(None, "replay", force=True) as bar,
+    ):
+        shop.write(Path(tmp), progress=bar.update)
+        want = replay_dir(Path(tmp))
+    diff = differences(kafka, want)
+    same = sum(1 for u, p in want.profiles.items() if kafka.profiles.get(u) == p)
+    verdict = "identical" if not diff else "DIFFERENT"
+    print(
+        f"run == replay: alerts {len(kafka.alerts):,} on Kafka, {len(want.alerts):,} in replay; "
+        f"final profiles equal for {same:,} of {len(want.profiles):,} users: {verdict}"
+    )
+    if diff:
+        print(f"  differences: {diff}", file=sys.stderr)
 
 
 def _short(doc: dict[str, Any]) -> str:

@@ -93,6 +93,11 @@ class Runner:
         self._dlq_seen: dict[str, int] = {}
         self._blocked_seen: dict[int, float] = {}
 
+    @property
+    def settled(self) -> bool:
+        """Every partition caught up and the open window re-published (outputs == replay)."""
+        return self._settled and self.tasks.caught_up(self.source.highwaters())
+
     # -- main loop --------------------------------------------------------------------
     def run(self) -> int:
         """Loop until stopped (signal, ``until``) or a fatal error; returns the exit code."""
@@ -281,7 +286,7 @@ class Runner:
             self._blocked_seen[task] = blocked
             tasks[task] = (*tasks[task][:2], max(0.0, blocked - seen_s))
         m.observe_tasks(tasks)
-        m.settled.set(1 if self._settled and self.tasks.caught_up(highwaters) else 0)
+        m.settled.set(1 if self.settled else 0)
         try:
             m.observe_stats(self.processor.stats())
         except Exception as exc:

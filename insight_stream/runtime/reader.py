@@ -8,10 +8,13 @@ has reached the high-watermark reported by the fetches themselves.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from kafka import KafkaConsumer, TopicPartition
+
+from insight_stream.replay.compare import Published
 
 
 def read_topic(
@@ -57,4 +60,13 @@ def latest_by_key(records: list[Any]) -> dict[str, dict[str, Any] | None]:
     out: dict[str, dict[str, Any] | None] = {}
     for rec in records:
         out[rec.key.decode()] = None if rec.value is None else orjson.loads(rec.value)
+    return out
+
+
+def read_published(bootstrap: str | list[str], topics: Iterable[str]) -> Published:
+    """Everything on the output ``topics`` (profiles, alerts, DLQ), as a consumer sees it."""
+    out = Published()
+    for topic in topics:
+        for rec in read_topic(bootstrap, topic):
+            out.add(topic, rec.key, rec.value, rec.headers)
     return out
