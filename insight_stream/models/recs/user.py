@@ -38,6 +38,9 @@ class RecsUser:
     orders
         Decayed number of orders (same units as ``counts``): counts / orders is the
         share of the user's orders that contained the item.
+    disc_hits, disc_n
+        The user's discovery record: decayed hits of the discovery ranking in their
+        orders, and decayed number of orders it was scored on.
 
     >>> u = RecsUser()
     >>> u.touch("a", 1_000, VIEW, "s1", 60_000, 3)
@@ -54,6 +57,8 @@ class RecsUser:
         "base",
         "bought",
         "counts",
+        "disc_hits",
+        "disc_n",
         "last",
         "orders",
         "recent",
@@ -72,6 +77,22 @@ class RecsUser:
         self.last = array("i")
         self.orders = 0.0
         self.base: int | None = None
+        self.disc_hits = self.disc_n = 0.0
+
+    def newest_bought(self, n: int, since_minute: int) -> list[tuple[str, int]]:
+        """Up to ``n`` held items last bought at or after ``since_minute``, newest first,
+        as ``(item, minute)``.
+
+        >>> u = RecsUser()
+        >>> u.buy(["a"], 0, 1e-9, 5, 5); u.buy(["b"], 120_000, 1e-9, 5, 5)
+        >>> u.newest_bought(1, 0), u.newest_bought(5, 1)
+        ([('b', 2)], [('b', 2)])
+        """
+        last = self.last
+        picked = sorted(
+            [(-m, item) for item, m in zip(self.bought, last, strict=True) if m >= since_minute]
+        )
+        return [(item, -neg) for neg, item in picked[:n]]
 
     def touch(
         self, item: str, ts: int, kind: int, session: str | None, gap_ms: float, max_recent: int
@@ -184,7 +205,7 @@ class RecsUser:
     def nbytes(self) -> int:
         """Approximate memory of this state (containers; item ids are interned, shared).
 
-        >>> RecsUser().nbytes() < 500
+        >>> RecsUser().nbytes() < 600
         True
         """
         return (
@@ -194,6 +215,7 @@ class RecsUser:
             + sys.getsizeof(self.bought)
             + sys.getsizeof(self.counts)
             + sys.getsizeof(self.last)
+            + 2 * sys.getsizeof(1.0)  # the discovery record
         )
 
     def __getstate__(self) -> tuple[object, ...]:
@@ -207,12 +229,16 @@ class RecsUser:
             self.last.tobytes(),
             self.orders,
             self.base,
+            self.disc_hits,
+            self.disc_n,
         )
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
         recent, meta, self.session, self.session_n, bought, counts, last, self.orders, self.base = (
-            state
+            state[:9]
         )
+        # Checkpoints from before the learned slots have no discovery record.
+        self.disc_hits, self.disc_n = state[9:] if len(state) > 9 else (0.0, 0.0)  # type: ignore[assignment]
         self.recent = [_intern(i) for i in recent]  # type: ignore[attr-defined]
         self.bought = [_intern(i) for i in bought]  # type: ignore[attr-defined]
         self.recent_meta = array("q")
