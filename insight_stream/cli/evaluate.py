@@ -26,7 +26,7 @@ def _table(report: dict[str, Any]) -> str:
         if "paper_params" in report:
             paper = ", ".join(f"{k}={v:.4g}" for k, v in report["paper_params"].items())
             lines.append(f"paper params:  {paper}")
-    for key in ("counts", "n_customers", "n_orders"):
+    for key in ("counts", "n_customers", "n_orders", "n_cases"):
         if key in report:
             lines.append(f"{key}: {report[key]}")
     return "\n".join(lines)

@@ -31,9 +31,7 @@ def tifu_vector(
     """
     n = len(baskets)
     first = n % group_size or group_size
-    groups = [baskets[:first]] + [
-        baskets[s : s + group_size] for s in range(first, n, group_size)
-    ]
+    groups = [baskets[:first]] + [baskets[s : s + group_size] for s in range(first, n, group_size)]
     out: dict[int, float] = {}
     n_groups = len(groups)
     for g, group in enumerate(groups):
@@ -59,7 +57,6 @@ class TIFUKNN:
     __slots__ = (
         "alpha",
         "baskets",
-        "vectors",
         "group_decay",
         "group_size",
         "items",
@@ -67,6 +64,7 @@ class TIFUKNN:
         "refresh",
         "snapshot",
         "users",
+        "vectors",
         "within_decay",
     )
 

@@ -202,7 +202,7 @@ class Recommender:
                         self.session.add_pair(seed, item, g)
         if cfg.follow_days > 0.0:
             held = dict.fromkeys(u.bought)
-            adopted = [i for i in items if i not in held]
+            adopted = [i for i in items if i not in held and not u.may_own(i)]
             before = [(i, m) for i, m in zip(u.bought, u.last, strict=True) if m > 0]
             self.follow.add_adoptions(
                 adopted,
@@ -232,9 +232,10 @@ class Recommender:
             days = (minute - last) / 1440.0 if last > 0 else 1e9
             blend.observe_repeat(repeat_cell(rate, days, x), x, hit, g)
         rates.observe(trials, g)
-        held = dict.fromkeys(u.bought)
+        held, owns = dict.fromkeys(u.bought), u.may_own
         scored = discovery(self, u, ts, segment_id, None, skip_session=True)
-        ranked = top_k({i: s for i, s in scored.scores.items() if i not in held}, 10)
+        new = {i: s for i, s in scored.scores.items() if i not in held and not owns(i)}
+        ranked = top_k(new, 10)
         hits = [item in basket for item, _ in ranked]
         blend.observe_new(hits, g)
         u.disc_hits = USER_DECAY * u.disc_hits + sum(hits)
@@ -279,7 +280,8 @@ class Recommender:
                 p = blend.p_repeat(repeat_cell(rate, days, x), x, g)
                 if p > 0.0:
                     probs[item] = p
-        new = top_k({i: s for i, s in scored.scores.items() if i not in held}, k)
+        owns = u.may_own  # also what was evicted from ``bought``: not new either
+        new = top_k({i: s for i, s in scored.scores.items() if i not in held and not owns(i)}, k)
         chances = self.blend.p_new(len(new), g, u.disc_hits, u.disc_n)
         for (item, _), p in zip(new, chances, strict=True):
             probs[item] = p

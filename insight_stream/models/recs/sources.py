@@ -35,7 +35,7 @@ class Scored:
     ('bought with a', 'a')
     """
 
-    __slots__ = ("cats", "global_top", "global_w", "scores", "seeds", "segment_top", "pw")
+    __slots__ = ("cats", "global_top", "global_w", "pw", "scores", "seeds", "segment_top")
 
     def __init__(
         self,

@@ -26,7 +26,7 @@ def test_grocery_shop_converges_to_repeats_without_a_preset() -> None:
     staples = {name: rng.sample([f"s{i}" for i in range(40)], 6) for name in users}
     for week in range(12):
         for name, u in users.items():
-            basket = rng.sample(staples[name], 5) + [f"new{rng.randrange(400)}"]
+            basket = [*rng.sample(staples[name], 5), f"new{rng.randrange(400)}"]
             r.on_order(u, make_order(name, basket, week * 7 * DAY + rng.randrange(DAY)), None)
     assert held_share(r, users, T0 + 85 * DAY) >= 0.5  # 6 staples in a top 10
     top = r.recommend(users["u0"], T0 + 85 * DAY, k=6)
@@ -40,7 +40,7 @@ def test_discovery_shop_converges_to_new_items() -> None:
     for week in range(10):
         for name, u in users.items():
             k = rng.randrange(30)
-            basket = [f"a{k}-{week}", f"b{k}-{week}"] + [f"f{rng.randrange(200)}"]
+            basket = [f"a{k}-{week}", f"b{k}-{week}", f"f{rng.randrange(200)}"]
             basket = [i for i in basket if i not in u.bought]
             r.on_order(u, make_order(name, basket, week * 7 * DAY + rng.randrange(DAY)), None)
     assert held_share(r, users, T0 + 71 * DAY) <= 0.1
@@ -114,3 +114,16 @@ def test_reasons_match_the_source_that_produced_the_item() -> None:
             else:
                 assert because in u.recent
     assert checked >= 400
+
+
+def test_items_evicted_from_the_bounded_history_are_not_offered_as_new() -> None:
+    r = Recommender(RecsConfig(max_user_items=4))
+    for n in range(20):  # "old" is the shop's best seller
+        r.on_order(r.new_user(), make_order(f"u{n}", ["old", f"x{n}"], n), None)
+    me = r.new_user()
+    r.on_order(me, make_order("me", ["old"], DAY), None)
+    for n in range(6):  # pushes "old" out of the 4 remembered items
+        r.on_order(me, make_order("me", [f"new{n}"], 2 * DAY + n), None)
+    assert "old" not in me.bought and me.may_own("old")
+    for item, _, reason, _ in r.recommend(me, T0 + 3 * DAY, k=10):
+        assert item != "old" or reason.startswith("you ")
