@@ -94,9 +94,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="sim",
         help="dataset (default: %(default)s)",
     )
-    p.add_argument("--users", type=int, default=3000, help="sim, complements: users (default: %(default)s)")
-    p.add_argument("--days", type=int, default=120, help="sim, complements: days (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=7, help="sim, complements: seed (default: %(default)s)")
+    p.add_argument(
+        "--users", type=int, default=3000, help="sim, complements: users (default: %(default)s)"
+    )
+    p.add_argument(
+        "--days", type=int, default=120, help="sim, complements: days (default: %(default)s)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=7, help="sim, complements: seed (default: %(default)s)"
+    )
     p.add_argument(
         "--recs-preset",
         choices=["default", "grocery"],
