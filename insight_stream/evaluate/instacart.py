@@ -9,9 +9,9 @@ into *repeat* items (bought by the user before) and *new* items: the repeat
 means cover orders with at least one repeat item, relevance = repeat items only;
 likewise for new items.
 
-Two baselines run in the same pass: global popularity (orders containing the
-item so far) and personal purchase frequency (the user's most bought items so
-far, ties to the most recently bought, then by id).
+The baselines of :mod:`insight_stream.evaluate.baselines` run in the same pass
+(popularity, personal frequency, SAR, TIFU-KNN, session item-kNN), each scored
+on the same orders before it learns them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from insight_stream.evaluate.baselines import Baseline, default_baselines
 from insight_stream.evaluate.datasets import instacart as dataset
 from insight_stream.evaluate.ranking import RankingMeans
 from insight_stream.events import ClickEvent, ControlEvent, OrderEvent
@@ -72,100 +73,92 @@ class RecommenderEngine:
         return [item for item, _, _, _ in self.model.recommend(u, self.now, k)]
 
 
-class _TopCounts:
-    """Counts with an exact top-k kept incrementally (counts only ever grow)."""
-
-    __slots__ = ("counts", "k", "top")
-
-    def __init__(self, k: int) -> None:
-        self.k = k
-        self.counts: dict[str, int] = {}
-        self.top: list[str] = []
-
-    def add(self, item: str) -> None:
-        counts, top = self.counts, self.top
-        c = counts[item] = counts.get(item, 0) + 1
-        if item not in top:
-            if len(top) < self.k:
-                top.append(item)
-            else:
-                worst = top[-1]
-                if (-c, item) >= (-counts[worst], worst):
-                    return
-                top[-1] = item
-        top.sort(key=lambda i: (-counts[i], i))
-
-
-def _metric_block(means: dict[str, RankingMeans], prefix: str) -> dict[str, float]:
+def _metric_block(
+    means: dict[str, RankingMeans], shown: set[str], catalogue: int, prefix: str
+) -> dict[str, float]:
     out = means["all"].as_dict(prefix)
     out.update(means["repeat"].as_dict(prefix, "_repeat"))
     out.update(means["new"].as_dict(prefix, "_new"))
+    out[f"{prefix}coverage_at_{means['all'].k}"] = len(shown) / catalogue if catalogue else 0.0
     return out
 
 
-def prequential(engine: Engine, events: Iterable[OrderEvent], k: int = 10) -> dict[str, Any]:
+def prequential(
+    engine: Engine,
+    events: Iterable[OrderEvent],
+    k: int = 10,
+    baselines: dict[str, Baseline] | None = None,
+) -> dict[str, Any]:
     """Score-then-learn over ``events`` (order events in event-time order).
 
-    Returns ``{"dataset", "k", "n_orders" (scored), "n_events", "n_users",
-    "metrics": {"recs_hr_at_10", ..., "_repeat", "_new"}, "baselines":
-    {"popularity": {...}, "personal_frequency": {...}}}`` with the same metric
-    names in each block.
+    ``baselines`` default to :func:`~insight_stream.evaluate.baselines.default_baselines`
+    (popularity, personal frequency, SAR, TIFU-KNN, item-kNN); each is scored on the
+    same orders, before it learns them. Returns ``{"dataset", "k", "n_orders"
+    (scored), "n_events", "n_users", "metrics": {"recs_hr_at_10", ..., "_repeat",
+    "_new", "recs_coverage_at_10"}, "baselines": {name: {...}}}`` with the same
+    metric names in each block. Coverage is the share of the catalogue (items
+    ordered by the end) that appeared in some scored top ``k``.
     """
-    names = ("engine", "popularity", "personal_frequency")
+    models = default_baselines() if baselines is None else baselines
+    names = ("engine", *models)
     means = {name: {part: RankingMeans(k) for part in ("all", "repeat", "new")} for name in names}
-    popular = _TopCounts(k)
-    bought: dict[str, dict[str, tuple[int, int]]] = {}  # user -> item -> (count, last order #)
+    shown: dict[str, set[str]] = {name: set() for name in names}
+    bought: dict[str, set[str]] = {}  # user -> items bought so far
+    catalogue: set[str] = set()
     n_events = 0
     for event in events:
         n_events += 1
         user = event.user_id
         items = list(dict.fromkeys(line.item_id for line in event.lines))
         history = bought.get(user)
-        if event.type == "order_placed" and history and items:
+        placed = event.type == "order_placed"
+        if placed and history and items:
             relevant = set(items)
             repeat = {i for i in items if i in history}
             new = relevant - repeat
-            ranked_own = sorted(history, key=lambda i: (-history[i][0], -history[i][1], i))
-            recs = {
-                "engine": engine.recommend(user, k),
-                "popularity": list(popular.top),
-                "personal_frequency": ranked_own[:k],
-            }
+            recs = {"engine": engine.recommend(user, k)}
+            for name, model in models.items():
+                recs[name] = model.recommend(user, k)
             for name, rec in recs.items():
                 m = means[name]
                 m["all"].add(rec, relevant)
                 m["repeat"].add(rec, repeat)
                 m["new"].add(rec, new)
+                shown[name].update(rec[:k])
         engine.process(event)
-        if event.type == "order_placed":
-            history = bought.setdefault(user, {})
-            for item in items:
-                popular.add(item)
-                count = history.get(item, (0, 0))[0]
-                history[item] = (count + 1, n_events)
+        if placed and items:
+            bought.setdefault(user, set()).update(items)
+            catalogue.update(items)
+            for model in models.values():
+                model.learn(user, items, event.ts)
+    n = len(catalogue)
+    blocks = {name: _metric_block(means[name], shown[name], n, "recs_") for name in names}
     return {
         "dataset": "instacart",
         "k": k,
         "n_orders": means["engine"]["all"].n,
         "n_events": n_events,
         "n_users": len(bought),
-        "metrics": _metric_block(means["engine"], "recs_"),
-        "baselines": {
-            "popularity": _metric_block(means["popularity"], "recs_"),
-            "personal_frequency": _metric_block(means["personal_frequency"], "recs_"),
-        },
+        "n_items": n,
+        "metrics": blocks.pop("engine"),
+        "baselines": blocks,
     }
 
 
 def evaluate(
-    engine: Engine | None = None, k: int = 10, max_users: int | None = None
+    engine: Engine | None = None,
+    k: int = 10,
+    max_users: int | None = None,
+    recs: RecsConfig | None = None,
+    baselines: dict[str, Baseline] | None = None,
 ) -> dict[str, Any]:
     """Prequential run on the Instacart sample (``max_users``: first users by id only).
 
-    Without an engine, :class:`RecommenderEngine` with ``RecsConfig.grocery()`` runs.
+    Without an engine, the whole :class:`Processor` runs with ``recs`` (default: the
+    default :class:`RecsConfig`, which learns repeat vs discovery by itself).
     """
     if engine is None:
-        engine = Processor(EngineConfig(recs=RecsConfig.grocery(), track_quality=False))
-    result = prequential(engine, dataset.events(max_users=max_users), k)
+        engine = Processor(EngineConfig(recs=recs or RecsConfig(), track_quality=False))
+    result = prequential(engine, dataset.events(max_users=max_users), k, baselines)
     result["max_users"] = max_users
     return result

@@ -7,21 +7,47 @@ from typing import Literal
 
 Similarity = Literal["cosine", "jaccard", "lift"]
 SIMILARITIES: tuple[str, ...] = ("cosine", "jaccard", "lift")
+Slots = Literal["learned", "fixed"]
 
 
 @dataclass(frozen=True)
 class RecsConfig:
-    """Recommendation settings; the defaults suit a general shop (just-bought items
-    hidden for a week, complements first); :meth:`grocery` suits replenishment shops.
+    """Recommendation settings. The defaults learn, per shop and user, how to share
+    the top k between repeats and new items (``slots="learned"``), so they suit a
+    grocery shop and a discovery shop alike; :meth:`grocery` is the older fixed blend
+    tuned on Instacart.
 
     Parameters
     ----------
     half_life_days
         Event-time half-life of item co-occurrences and popularity: old baskets fade.
     session_weight
-        Weight of a co-view in one session (and of an item viewed in the session x the
-        order it led to) relative to a co-purchase (1.0); below 1 because buying
-        together says more.
+        Weight of the same-session reach (co-views, and an item viewed in the session x
+        the order it led to) relative to the same-basket reach (1.0); below 1 because
+        buying together says more. Each reach has its own neighbour lists.
+    follow_days
+        Same-user reach: "bought A, then (first bought) B within this many days";
+        0 turns it off.
+    follow_half_life_days
+        Within that window, a pair weighs 0.5 ** (gap / this).
+    follow_weight
+        Weight of the same-user reach relative to the same-basket reach.
+    max_follow_seeds
+        The user's most recently bought items used as seeds of the same-user reach.
+    slots
+        ``"learned"``: repeat and new items compete through calibrated next-order
+        hit probabilities, measured prequentially (see
+        :mod:`~insight_stream.models.recs.slots`); ``repeat_weight``,
+        ``exclude_bought_days`` and ``exclude_keep_repeats`` are then unused.
+        ``"fixed"``: one additive score with ``repeat_weight`` (the older blend).
+    calibration_prior
+        Pseudo-trials of the slot calibrations and of the learned re-buy rates.
+    share_prior
+        Pseudo-orders shrinking a user's share of orders containing an item towards
+        the item's learned re-buy rate (few orders say little).
+    min_new_slots
+        Learned slots only: at least this many of the k slots go to the best new
+        items, whatever the calibration says (exploration); 0 = pure calibration.
     max_neighbours
         Length of the similarity-sorted neighbour list used for scoring, per item.
     max_candidates
@@ -87,6 +113,14 @@ class RecsConfig:
 
     half_life_days: float = 60.0
     session_weight: float = 0.2
+    follow_days: float = 30.0
+    follow_half_life_days: float = 10.0
+    follow_weight: float = 1.0
+    max_follow_seeds: int = 6
+    slots: Slots = "learned"
+    calibration_prior: float = 5.0
+    share_prior: float = 2.0
+    min_new_slots: int = 0
     max_neighbours: int = 10
     max_candidates: int = 50
     similarity: Similarity = "cosine"
@@ -115,6 +149,14 @@ class RecsConfig:
                 0 <= self.session_weight < 1,
                 "session_weight must be in [0, 1) (a co-purchase weighs 1)",
             ),
+            (self.follow_days >= 0, "follow_days must be >= 0 (0 = off)"),
+            (self.follow_half_life_days > 0, "follow_half_life_days must be > 0"),
+            (self.follow_weight >= 0, "follow_weight must be >= 0"),
+            (self.max_follow_seeds >= 0, "max_follow_seeds must be >= 0"),
+            (self.slots in ("learned", "fixed"), "slots must be 'learned' or 'fixed'"),
+            (self.calibration_prior > 0, "calibration_prior must be > 0"),
+            (self.share_prior >= 0, "share_prior must be >= 0"),
+            (self.min_new_slots >= 0, "min_new_slots must be >= 0"),
             (self.max_neighbours >= 1, "max_neighbours must be >= 1"),
             (
                 self.max_candidates >= self.max_neighbours,
@@ -145,7 +187,8 @@ class RecsConfig:
 
     @classmethod
     def grocery(cls, **changes: object) -> RecsConfig:
-        """Preset for shops where people rebuy the same things (tuned on Instacart).
+        """The older fixed blend for shops where people rebuy the same things (tuned on
+        Instacart before the slots were learned; kept for comparison).
 
         The user's own decayed purchase share dominates (``repeat_weight=100``), the
         co-occurrence and popularity terms only break ties and fill short lists, and
@@ -156,6 +199,7 @@ class RecsConfig:
         (0.0, 48)
         """
         settings: dict[str, object] = {
+            "slots": "fixed",
             "repeat_weight": 100.0,
             "exclude_bought_days": 0.0,
             "popular_weight": 0.05,

@@ -1,59 +1,70 @@
 """The recommender: learns from clicks and orders, scores items for one user with a reason.
 
-A user's score for item ``j`` blends four terms:
+Candidates come from two slot sources that compete for the top ``k``:
 
-* **co-occurrence** -- for each of the ``max_seeds`` newest recent items ``i`` of the
-  user (a seed, weighted by kind and by how long ago it was touched), ``sim(i, j)``
-  from the decayed, popularity-corrected co-occurrence model (orders weigh 1,
-  co-views ``session_weight``);
-* **repeat** -- ``repeat_weight`` x the user's decayed share of orders containing
-  ``j`` ("you buy this often"), which dominates for groceries;
-* **favourite categories** -- ``category_weight`` x the user's affinity to ``j``'s
-  category x ``j``'s popularity there (when the caller passes ``categories``);
-* **popularity** -- ``popular_weight`` x the item's popularity in the user's segment
-  (or globally), which is all a cold-start user gets.
+* **new items** (the *discovery ranking*, items the user does not hold), scored by
+  co-occurrence at three reaches -- for each of the ``max_seeds`` newest recent items
+  ``i``: the same-basket ``sim(i, j)`` and the same-session one (x
+  ``session_weight``); for each of the ``max_follow_seeds`` most recently bought
+  items: the same-user "bought ``i``, then ``j`` within ``follow_days``"
+  (:mod:`~insight_stream.models.recs.followup`, x ``follow_weight``) -- plus
+  ``category_weight`` x popularity in the user's favourite categories and
+  ``popular_weight`` x popularity in the user's segment (all a cold-start user
+  gets). Every similarity is popularity-corrected.
+* **repeat items** (the user holds them), from the user's decayed purchase shares.
 
-Items bought once less than ``exclude_bought_days`` ago are dropped (the user's
-staples, bought again and again, stay). Each item's reason is its largest single
-contribution, worked out for the ``k`` winners only. Order cancellations and
-returns only take the purchase back from the user's own counts: undoing a pair
-count would need the original order time, and the co-purchase still says the
-items go together.
+With ``slots="learned"`` (the default), both become calibrated next-order hit
+probabilities (:mod:`~insight_stream.models.recs.slots`), learned prequentially from
+each order before it is learnt, with per-item and per-category re-buy rates
+(:mod:`~insight_stream.models.recs.repeat`); the top ``k`` by probability shares
+the slots accordingly. With ``slots="fixed"`` (the :meth:`RecsConfig.grocery`
+preset), ``repeat_weight`` x share is added to one score and just-bought items are
+excluded for ``exclude_bought_days``.
 
-``recommend`` runs once per published profile, so it is kept to ~100 dict updates:
-the segment/global popularity part is the same for every user of a segment and is
-memoised (:meth:`Popularity.blend`), lists are pre-truncated, and the top ``k`` comes
-from a native sort of the bare scores (:func:`top_k`).
+Each item's reason is its largest single contribution among the terms of the
+source that put it in the list ("you buy this often" only for repeats, "bought
+with X" for the basket reach, "viewed with X" for the session reach, "bought after
+X" for the same-user reach, popularity otherwise), worked out for the ``k`` winners
+only. Order cancellations and returns only take the purchase back from the user's
+own counts.
+
+``recommend`` runs once per published profile, so it is kept to a few hundred dict
+updates: the segment/global popularity part is memoised
+(:meth:`Popularity.blend`), lists are pre-truncated, and the top ``k`` comes from a
+native sort of the bare scores (:func:`top_k`).
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from array import array
 from collections.abc import Sequence
 
 from insight_stream.events.inputs import ClickEvent, OrderEvent
 from insight_stream.models.recs.config import RecsConfig
 from insight_stream.models.recs.cooccurrence import CoOccurrence, top_k
 from insight_stream.models.recs.decay import DAY_MS, REBASE_AT, Inflation
+from insight_stream.models.recs.followup import FollowUp
 from insight_stream.models.recs.popular import Popularity
-from insight_stream.models.recs.user import BOUGHT, CART, VIEW, RecsUser
+from insight_stream.models.recs.repeat import RepeatRates
+from insight_stream.models.recs.slots import USER_DECAY, SlotBlend, repeat_cell
+from insight_stream.models.recs.sources import Scored, discovery, reason_of
+from insight_stream.models.recs.user import CART, VIEW, RecsUser
 
 _intern = sys.intern
 _CLICK_KINDS = {"product_view": VIEW, "add_to_cart": CART, "wishlist": CART}
-_REPEAT, _POP_SEGMENT, _POP_GLOBAL, _POP_CATEGORY = -1, -2, -3, -4
-_CATEGORY_REASON = "popular in {}, one of your favourite categories"
+_MINUTE = 60_000
 
 Recommendation = tuple[str, float, str, str | None]
 """(item_id, score, reason, because_of)."""
 
 
 class Recommender:
-    """Item co-occurrence recommendations with repeat purchases and cold start.
+    """Item co-occurrence recommendations with learned repeat/discovery slots.
 
-    Global state (co-occurrence, popularity, the decay clock) lives here; per-user
-    state is a :class:`RecsUser` the caller keeps and passes in. Both pickle.
+    Global state (co-occurrence at three reaches, popularity, re-buy rates, slot
+    calibration, the decay clock) lives here; per-user state is a :class:`RecsUser`
+    the caller keeps and passes in. Both pickle.
 
     Parameters
     ----------
@@ -66,13 +77,13 @@ class Recommender:
     ...     return EVENT_ADAPTER.validate_python(dict(event_id=f"{user}{ts}", user_id=user,
     ...         type="order_placed", order_id=f"o{user}{ts}", total=1.0, ts=T + ts,
     ...         lines=[dict(item_id=i, price=1.0) for i in items]))
-    >>> r = Recommender(RecsConfig(exclude_bought_days=30))
+    >>> r = Recommender()
     >>> users = {name: r.new_user() for name in ("ann", "bob", "cat")}
     >>> r.on_order(users["ann"], order("ann", ["tent", "stove"], 0), segment_id=1)
     >>> r.on_order(users["bob"], order("bob", ["tent", "stove", "mat"], 1000), segment_id=1)
     >>> r.on_order(users["cat"], order("cat", ["tent"], 2000), segment_id=1)
-    >>> [(item, reason) for item, _, reason, _ in r.recommend(users["cat"], T + 3000, k=2)]
-    [('stove', 'bought with tent'), ('mat', 'bought with tent')]
+    >>> [(item, reason) for item, _, reason, _ in r.recommend(users["cat"], T + 3000, k=3)]
+    [('tent', 'you bought this before'), ('stove', 'bought with tent'), ('mat', 'bought with tent')]
     >>> r.recommend(r.new_user(), T + 3000, k=1, segment_id=1)[0][::2]
     ('tent', 'popular in your segment')
     """
@@ -82,23 +93,30 @@ class Recommender:
         "_gap_ms",
         "_recent_inv_tau",
         "_user_inv_tau",
+        "blend",
         "by_category",
         "clock",
         "config",
         "cooc",
+        "follow",
         "n_reversed",
         "popular",
+        "rates",
+        "session",
     )
 
     def __init__(self, config: RecsConfig | None = None) -> None:
         cfg = config if config is not None else RecsConfig()
         self.config = cfg
         self.clock = Inflation(cfg.half_life_days)
-        self.cooc = CoOccurrence(
-            cfg.max_neighbours, cfg.max_candidates, cfg.similarity, cfg.shrinkage
-        )
+        args = (cfg.max_neighbours, cfg.max_candidates, cfg.similarity, cfg.shrinkage)
+        self.cooc = CoOccurrence(*args)  # same basket
+        self.session = CoOccurrence(*args)  # same session (co-views, viewed -> bought)
+        self.follow = FollowUp(*args)  # same user, later order
         self.popular = Popularity(cfg.popular_per_segment)
         self.by_category = Popularity(cfg.popular_per_category)
+        self.rates = RepeatRates(cfg.calibration_prior)
+        self.blend = SlotBlend(ranks=10, prior=cfg.calibration_prior)
         self.n_reversed = 0  # cancellations/returns folded in (user counts only)
         self._user_inv_tau = math.log(2.0) / (cfg.repeat_half_life_days * DAY_MS)
         self._recent_inv_tau = math.log(2.0) / (cfg.recent_half_life_days * DAY_MS)
@@ -118,10 +136,16 @@ class Recommender:
             if x <= REBASE_AT:  # the common case, inlined (one exp per event)
                 return math.exp(x)
             factor = clock.rebase(ts)
-            self.cooc.scale(factor)
-            self.popular.scale(factor)
-            self.by_category.scale(factor)
+            for part in (self.cooc, self.session, self.follow, self.popular, self.by_category):
+                part.scale(factor)
+            self.rates.scale(factor)
+            self.blend.scale(factor)
         return clock.weight(ts)
+
+    def _now_weight(self, ts: int) -> float:
+        """Inflation weight at ``ts`` without rebasing (reads must not change state)."""
+        clock = self.clock
+        return 1.0 if clock.t0 is None else math.exp((ts - clock.t0) * clock.inv_tau)
 
     def on_click(self, u: RecsUser, event: ClickEvent) -> None:
         """Views, carts and wishlists: the user's recent items and session co-occurrence."""
@@ -136,11 +160,13 @@ class Recommender:
             return
         g = self._weight(event.ts)
         pairs = partners[-cfg.session_pairs :] if cfg.session_pairs else []
-        self.cooc.add_session_item(item, pairs, cfg.session_weight * g, g)
+        self.session.add_session_item(item, pairs, g, g)
 
     def on_order(self, u: RecsUser, event: OrderEvent, segment_id: int | None = None) -> None:
-        """Placed orders teach co-occurrence, popularity and the user's purchases;
-        cancellations and returns take the purchase back from the user's counts only."""
+        """Placed orders first score the slot sources (prequential calibration), then
+        teach co-occurrence at every reach, popularity, re-buy rates and the user's
+        purchases; cancellations and returns take the purchase back from the user's
+        counts only."""
         items = list(dict.fromkeys([_intern(line.item_id) for line in event.lines]))
         if not items:
             return
@@ -150,6 +176,11 @@ class Recommender:
             self.n_reversed += 1
             return
         g = self._weight(event.ts)
+        for line in event.lines:
+            if line.category is not None:
+                self.rates.category[_intern(line.item_id)] = _intern(line.category)
+        if u.bought and u.orders > 0.0:
+            self._calibrate(u, items, event.ts, segment_id, g)
         cooc = self.cooc
         cooc.add_basket(items, g, cfg.max_basket)
         self.popular.add(items, g, segment_id)
@@ -165,12 +196,50 @@ class Recommender:
         if n and cfg.session_weight > 0.0 and event.ts - (u.recent_meta[-1] >> 2) <= self._gap_ms:
             # Items viewed in the session that led to this order ("viewed X, bought Y").
             basket = dict.fromkeys(items)
-            w = cfg.session_weight * g
             for seed in u.recent[-n:]:
                 if seed not in basket:
                     for item in items[: cfg.max_basket]:
-                        cooc.add_pair(seed, item, w)
+                        self.session.add_pair(seed, item, g)
+        if cfg.follow_days > 0.0:
+            held = dict.fromkeys(u.bought)
+            adopted = [i for i in items if i not in held and not u.may_own(i)]
+            before = [(i, m) for i, m in zip(u.bought, u.last, strict=True) if m > 0]
+            self.follow.add_adoptions(
+                adopted,
+                before,
+                event.ts // _MINUTE,
+                g,
+                cfg.follow_days * 1440,
+                cfg.follow_half_life_days * 1440,
+            )
         u.buy(items, event.ts, self._user_inv_tau, cfg.max_user_items, cfg.recent_items)
+
+    def _calibrate(
+        self, u: RecsUser, items: list[str], ts: int, segment_id: int | None, g: float
+    ) -> None:
+        """Score both slot sources against this order before learning it."""
+        basket = set(items)
+        minute = ts // _MINUTE
+        rates, blend = self.rates, self.blend
+        a = self.config.share_prior * self._user_inflation(u, ts)
+        inv_orders = 1.0 / (u.orders + a)
+        trials = []
+        for item, c, last in zip(u.bought, u.counts, u.last, strict=True):
+            hit = item in basket
+            trials.append((item, hit))
+            rate = rates.rate(item, g)
+            x = (c + a * rate) * inv_orders
+            days = (minute - last) / 1440.0 if last > 0 else 1e9
+            blend.observe_repeat(repeat_cell(rate, days, x), x, hit, g)
+        rates.observe(trials, g)
+        held, owns = dict.fromkeys(u.bought), u.may_own
+        scored = discovery(self, u, ts, segment_id, None, skip_session=True)
+        new = {i: s for i, s in scored.scores.items() if i not in held and not owns(i)}
+        ranked = top_k(new, 10)
+        hits = [item in basket for item, _ in ranked]
+        blend.observe_new(hits, g)
+        u.disc_hits = USER_DECAY * u.disc_hits + sum(hits)
+        u.disc_n = USER_DECAY * u.disc_n + 1.0
 
     # -- scoring ---------------------------------------------------------------------
 
@@ -187,31 +256,58 @@ class Recommender:
         ``categories`` are the user's category affinities as shares (from the
         profile); with them, each category's best sellers count in proportion.
 
-        Returns ``(item_id, score, reason, because_of)`` tuples; ties are broken by
+        Returns ``(item_id, score, reason, because_of)`` tuples, ``score`` the
+        calibrated next-order probability with learned slots; ties are broken by
         item id, so the same state always gives the same list. Read-only.
         """
         if k <= 0:
             return []
+        scored = discovery(self, u, now_ms, segment_id, categories)
+        if self.config.slots == "fixed":
+            return self._fixed(u, now_ms, k, scored)
+        g = self._now_weight(now_ms)
+        held = dict.fromkeys(u.bought)
+        probs: dict[str, float] = {}
+        if held and u.orders > 0.0:
+            rates, blend = self.rates, self.blend
+            minute = now_ms // _MINUTE
+            a = self.config.share_prior * self._user_inflation(u, now_ms)
+            inv_orders = 1.0 / (u.orders + a)
+            for item, c, last in zip(u.bought, u.counts, u.last, strict=True):
+                rate = rates.rate(item, g)
+                x = (c + a * rate) * inv_orders
+                days = (minute - last) / 1440.0 if last > 0 else 1e9
+                p = blend.p_repeat(repeat_cell(rate, days, x), x, g)
+                if p > 0.0:
+                    probs[item] = p
+        owns = u.may_own  # also what was evicted from ``bought``: not new either
+        new = top_k({i: s for i, s in scored.scores.items() if i not in held and not owns(i)}, k)
+        chances = self.blend.p_new(len(new), g, u.disc_hits, u.disc_n)
+        for (item, _), p in zip(new, chances, strict=True):
+            probs[item] = p
+        ranked = top_k(probs, k)
+        reserve = min(self.config.min_new_slots, len(new), k)
+        if reserve:  # exploration: the best new items take at least the last slots
+            picked = dict(ranked)
+            missing = [(i, probs[i]) for i, _ in new[:reserve] if i not in picked]
+            if missing:
+                repeats = [r for r in ranked if r[0] in held][: k - reserve]
+                news = [r for r in ranked if r[0] not in held]
+                ranked = sorted(repeats + news + missing, key=lambda r: (-r[1], r[0]))[:k]
+        out: list[Recommendation] = []
+        for item, p in ranked:
+            if item in held:
+                out.append((item, p, self._repeat_reason(u, item, now_ms), None))
+            else:
+                reason, because = reason_of(item, scored)
+                out.append((item, p, reason or "popular now", because))
+        return out
+
+    def _fixed(self, u: RecsUser, now_ms: int, k: int, scored: Scored) -> list[Recommendation]:
+        """The older additive blend: discovery terms + ``repeat_weight`` x share."""
         cfg = self.config
-        popular = self.popular
-        pw = cfg.popular_weight
-        base = popular.blend(segment_id, pw) if pw > 0.0 else {}
-        scores = dict(base)  # segment + global popularity, the same for every user: memoised
+        scores = scored.scores
         get = scores.get
-        cats: list[tuple[float, dict[str, float], str]] = []
-        if categories and cfg.category_weight > 0.0:
-            shares = self.by_category.shares
-            for category, share in categories:
-                top = shares.get(category)
-                if top:
-                    w = cfg.category_weight * share
-                    cats.append((w, top, category))
-                    for item, s in top.items():
-                        scores[item] = get(item, 0.0) + w * s
-        seeds = self._seeds(u, now_ms)
-        for _, w, ids, sims in seeds:
-            for other, sim in zip(ids, sims, strict=True):
-                scores[other] = get(other, 0.0) + w * sim
         bought = u.bought
         rw = 0.0
         if cfg.repeat_weight > 0.0 and u.orders > 0.0:
@@ -227,69 +323,19 @@ class Recommender:
             for item, minute, c in zip(bought, u.last, u.counts, strict=True):
                 if minute > cutoff and c < keep:
                     pop(item, None)
-        top = top_k(scores, k)
-        # Reasons for the k winners only: each item's largest single contribution (the
-        # first on ties, in the order repeat, seeds newest first, segment, global,
-        # categories).
-        segment_top = popular.shares.get(segment_id) if segment_id is not None else None
-        global_top = popular.shares.get(None, {})
-        global_w = 0.5 * pw if segment_top else pw
-        counts, recent, meta = u.counts, u.recent, u.recent_meta
         out: list[Recommendation] = []
-        for item, score in top:
-            src, best, category = _POP_GLOBAL, 0.0, None
-            if rw > 0.0 and item in bought:
-                best, src = rw * counts[bought.index(item)], _REPEAT
-            for idx, w, ids, sims in seeds:
-                if item in ids:
-                    s = w * sims[ids.index(item)]
-                    if s > best:
-                        best, src = s, idx
-            if segment_top and item in segment_top and pw * segment_top[item] > best:
-                best, src = pw * segment_top[item], _POP_SEGMENT
-            if item in global_top and global_w * global_top[item] > best:
-                best, src = global_w * global_top[item], _POP_GLOBAL
-            for w, shares_of, cat in cats:
-                if item in shares_of and shares_of[item] * w > best:
-                    best, src, category = shares_of[item] * w, _POP_CATEGORY, cat
-            if src >= 0:
-                seed = recent[src]
-                verb = "bought with " if meta[src] & 3 == BOUGHT else "viewed with "
-                out.append((item, score, verb + seed, seed))
-            elif src == _REPEAT:
-                out.append((item, score, self._repeat_reason(u, item, now_ms), None))
-            elif src == _POP_CATEGORY:
-                out.append((item, score, _CATEGORY_REASON.format(category), None))
-            elif src == _POP_SEGMENT:
-                out.append((item, score, "popular in your segment", None))
-            else:
-                out.append((item, score, "popular now", None))
+        counts = u.counts
+        for item, score in top_k(scores, k):
+            repeat = rw * counts[bought.index(item)] if rw > 0.0 and item in bought else 0.0
+            reason, because = reason_of(item, scored, repeat)
+            if not reason:
+                reason = self._repeat_reason(u, item, now_ms) if repeat > 0.0 else "popular now"
+            out.append((item, score, reason, because))
         return out
 
     def _user_inflation(self, u: RecsUser, now_ms: int) -> float:
         """Factor turning the user's stored purchase counts into decayed counts now."""
         return math.exp(max(0, now_ms - (u.base or now_ms)) * self._user_inv_tau)
-
-    def _seeds(self, u: RecsUser, now_ms: int) -> list[tuple[int, float, tuple[str, ...], array]]:
-        """The newest ``max_seeds`` recent items with a neighbour list, as
-        ``(index in recent, weight, neighbour ids, similarities)``."""
-        recent = u.recent
-        if not recent:
-            return []
-        cfg = self.config
-        meta, lists, seed_weights = u.recent_meta, self.cooc.lists, cfg.seed_weights
-        inv_tau, exp = self._recent_inv_tau, math.exp
-        out = []
-        for idx in range(len(recent) - 1, max(len(recent) - cfg.max_seeds, 0) - 1, -1):
-            entry = lists.get(recent[idx])
-            if entry is None:
-                continue
-            m = meta[idx]
-            age = now_ms - (m >> 2)
-            w = seed_weights[m & 3] * (exp(-age * inv_tau) if age > 0 else 1.0)
-            if w > 0.0:
-                out.append((idx, w, entry[0], entry[1]))
-        return out
 
     def _repeat_reason(self, u: RecsUser, item: str, now_ms: int) -> str:
         count = u.counts[u.bought.index(item)] / self._user_inflation(u, now_ms)
@@ -298,14 +344,23 @@ class Recommender:
     # -- introspection ---------------------------------------------------------------
 
     def similar_items(self, item: str, k: int = 10) -> list[tuple[str, float]]:
-        """The item's most similar items (popularity-corrected), best first."""
+        """The item's most similar items by the same-basket reach, best first."""
         return self.cooc.neighbours(item)[:k]
+
+    def bought_after(self, item: str, k: int = 10) -> list[tuple[str, float]]:
+        """Items users took up within ``follow_days`` after buying ``item``, best first."""
+        return self.follow.neighbours(item)[:k]
 
     @property
     def n_items(self) -> int:
         """Number of distinct items seen in clicks and orders."""
-        return self.cooc.n_items
+        return len(self.cooc.counts.keys() | self.session.counts.keys())
 
     def coverage(self) -> float:
         """Share of known items that appear in some item's neighbour candidates."""
-        return self.cooc.coverage()
+        seen: set[str] = set()
+        for part in (self.cooc, self.session, self.follow):
+            for row in part.pairs.values():
+                seen.update(row)
+        known = self.cooc.counts.keys() | self.session.counts.keys()
+        return len(seen & known) / len(known) if known else 0.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 from array import array
+from zlib import crc32
 
 from insight_stream.models.recs.decay import REBASE_AT
 
@@ -38,6 +39,14 @@ class RecsUser:
     orders
         Decayed number of orders (same units as ``counts``): counts / orders is the
         share of the user's orders that contained the item.
+    owned
+        A 256-bit Bloom filter (two bits per item, from its CRC-32) of the items
+        *evicted* from ``bought``, so they are still known as owned and not offered
+        again as "new". Users within ``max_user_items`` have no false positives;
+        with n evicted items the rate is ~(1 - exp(-2n/256))^2 (4 % at n = 28).
+    disc_hits, disc_n
+        The user's discovery record: decayed hits of the discovery ranking in their
+        orders, and decayed number of orders it was scored on.
 
     >>> u = RecsUser()
     >>> u.touch("a", 1_000, VIEW, "s1", 60_000, 3)
@@ -54,8 +63,11 @@ class RecsUser:
         "base",
         "bought",
         "counts",
+        "disc_hits",
+        "disc_n",
         "last",
         "orders",
+        "owned",
         "recent",
         "recent_meta",
         "session",
@@ -72,6 +84,38 @@ class RecsUser:
         self.last = array("i")
         self.orders = 0.0
         self.base: int | None = None
+        self.disc_hits = self.disc_n = 0.0
+        self.owned = 0
+
+    def may_own(self, item: str) -> bool:
+        """True if the user (probably) bought ``item`` at some point.
+
+        >>> u = RecsUser()
+        >>> u.buy(["a"], 0, 1e-9, 1, 1); u.buy(["b"], 1, 1e-9, 1, 1)  # "a" evicted
+        >>> u.bought, u.may_own("a"), u.may_own("zzz")
+        (['b'], True, False)
+        """
+        if not self.owned:
+            return item in self.bought
+        h = crc32(item.encode())
+        return item in self.bought or bool(
+            self.owned >> (h & 255) & 1 and self.owned >> (h >> 8 & 255) & 1
+        )
+
+    def newest_bought(self, n: int, since_minute: int) -> list[tuple[str, int]]:
+        """Up to ``n`` held items last bought at or after ``since_minute``, newest first,
+        as ``(item, minute)``.
+
+        >>> u = RecsUser()
+        >>> u.buy(["a"], 0, 1e-9, 5, 5); u.buy(["b"], 120_000, 1e-9, 5, 5)
+        >>> u.newest_bought(1, 0), u.newest_bought(5, 1)
+        ([('b', 2)], [('b', 2)])
+        """
+        last = self.last
+        picked = sorted(
+            [(-m, item) for item, m in zip(self.bought, last, strict=True) if m >= since_minute]
+        )
+        return [(item, -neg) for neg, item in picked[:n]]
 
     def touch(
         self, item: str, ts: int, kind: int, session: str | None, gap_ms: float, max_recent: int
@@ -141,6 +185,8 @@ class RecsUser:
                 last.append(minute)
             else:  # evict the weakest (oldest on ties): memory stays bounded
                 j = min(range(len(bought)), key=lambda n: (counts[n], last[n]))
+                h = crc32(bought[j].encode())
+                self.owned |= (1 << (h & 255)) | (1 << (h >> 8 & 255))
                 bought[j], counts[j], last[j] = item, w, minute
             self._push(item, ts, BOUGHT, recent.index(item) if item in recent else -1, max_recent)
         self.session_n = 0  # checkout closes the browsing window: later views pair afresh
@@ -184,7 +230,7 @@ class RecsUser:
     def nbytes(self) -> int:
         """Approximate memory of this state (containers; item ids are interned, shared).
 
-        >>> RecsUser().nbytes() < 500
+        >>> RecsUser().nbytes() < 600
         True
         """
         return (
@@ -194,6 +240,8 @@ class RecsUser:
             + sys.getsizeof(self.bought)
             + sys.getsizeof(self.counts)
             + sys.getsizeof(self.last)
+            + 2 * sys.getsizeof(1.0)  # the discovery record
+            + sys.getsizeof(self.owned)
         )
 
     def __getstate__(self) -> tuple[object, ...]:
@@ -207,12 +255,19 @@ class RecsUser:
             self.last.tobytes(),
             self.orders,
             self.base,
+            self.disc_hits,
+            self.disc_n,
+            self.owned,
         )
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
         recent, meta, self.session, self.session_n, bought, counts, last, self.orders, self.base = (
-            state
+            state[:9]
         )
+        # Checkpoints from before the learned slots have no discovery record.
+        self.disc_hits, self.disc_n, self.owned = (0.0, 0.0, 0)
+        if len(state) > 9:
+            self.disc_hits, self.disc_n, self.owned = state[9:]  # type: ignore[assignment]
         self.recent = [_intern(i) for i in recent]  # type: ignore[attr-defined]
         self.bought = [_intern(i) for i in bought]  # type: ignore[attr-defined]
         self.recent_meta = array("q")
