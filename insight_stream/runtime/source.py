@@ -63,6 +63,26 @@ class _Listener(ConsumerRebalanceListener):
         self._assigned(set(assigned))
 
 
+def unpark_resumed(consumer: Any) -> None:
+    """Work around a kafka-python 3.0 stall after ``pause``/``resume`` (why the first
+    attempt at event-time alignment stalled).
+
+    Pausing a partition whose fetched records are not yet returned *parks* them
+    (KAFKA-7548). ``Fetcher._fetched_records`` gives them back only while no partition's
+    records are in line (``_next_partition_records is None``), but a drained batch stays in
+    line as an empty, falsy object, never None. Meanwhile ``_fetchable_partitions``
+    excludes the parked partition from every fetch, so it never receives data again.
+    Clearing the exhausted slot lets the next poll restore the parked records, exactly as
+    it would have after a fresh fetch. ``tests/runtime/test_pause.py`` reproduces it.
+    """
+    fetcher = getattr(consumer, "_fetcher", None)
+    if fetcher is None or not getattr(fetcher, "_paused_partition_records", None):
+        return
+    current = getattr(fetcher, "_next_partition_records", None)
+    if current is not None and not current:
+        fetcher._next_partition_records = None
+
+
 class KafkaSource:
     """Subscribes the group to the input topics; rebalance callbacks go to the loop."""
 
@@ -80,6 +100,7 @@ class KafkaSource:
         )
 
     def poll(self, timeout_ms: int) -> dict[TopicPartition, list[Any]]:
+        unpark_resumed(self.consumer)
         return self.consumer.poll(timeout_ms=timeout_ms, max_records=self.cfg.batch_size)
 
     def seek(self, tp: TopicPartition, offset: int | None) -> None:

@@ -49,7 +49,8 @@ def test_backlog_equals_replay(
 ) -> None:
     prefix = f"pb{os.getpid()}"
     feed_shop(tansu_broker, prefix, **_shop_kwargs())
-    proc = start_processor(_env(tansu_broker, prefix, tmp_path))
+    # small merge buffers: partitions are paused and resumed all the time
+    proc = start_processor(_env(tansu_broker, prefix, tmp_path, INSIGHT_MAX_BUFFERED="300"))
     proc.wait_for(lambda: settled(proc), "backlog consumed and settled", timeout=240)
     assert proc.terminate() == 0
     got = read_published(tansu_broker, prefix)
