@@ -174,6 +174,15 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=3_600_000,
     ),
     _s(
+        "INSIGHT_ON_OFFSET_LOSS",
+        "choice",
+        "fail",
+        "a checkpointed offset beyond the end of its partition (broker lost its data, topic "
+        "recreated): fail = stop with exit 4 naming the partition; reset-earliest = keep the "
+        "state and read the partition from its start",
+        choices=("fail", "reset-earliest"),
+    ),
+    _s(
         "INSIGHT_CHANGELOG",
         "bool",
         True,
@@ -335,6 +344,7 @@ class RuntimeConfig:
     max_task_idle_ms: int
     max_buffered: int
     settle_interval_ms: int
+    on_offset_loss: str
     changelog: bool
     acks: str
     linger_ms: int

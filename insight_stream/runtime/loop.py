@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kafka import TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, OffsetOutOfRangeError
 
 from insight_stream.processor.contract import Engine
 from insight_stream.processor.driver import Driver, Pending
@@ -39,7 +39,11 @@ from insight_stream.runtime.tasks import InputTasks
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
-EXIT_OK, EXIT_PRODUCE_FAILED = 0, 3
+EXIT_OK, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 3, 4
+
+
+class OffsetLostError(RuntimeError):
+    """A checkpointed offset lies beyond the end of its partition (INSIGHT_ON_OFFSET_LOSS=fail)."""
 Key = tuple[str, int]
 
 
@@ -108,6 +112,8 @@ class Runner:
                 if self.fatal is not None:
                     raise self.fatal
                 engine_s = self._step(batch)
+                if self.fatal is not None:
+                    raise self.fatal
                 if time.monotonic() >= self._next_commit:
                     engine_s += self.commit_cycle()
                 if batch:
@@ -123,6 +129,9 @@ class Runner:
         except ProduceFailedError as exc:
             log.error("stopping without committing: %s (input will be replayed on restart)", exc)
             return EXIT_PRODUCE_FAILED
+        except OffsetLostError as exc:
+            log.error("%s", exc)
+            return EXIT_OFFSET_LOST
         finally:
             self.closing = True  # consumer.close() calls on_partitions_revoked: nothing to save
             self.source.close()
@@ -134,6 +143,10 @@ class Runner:
             timeout = max(1, min(timeout, int(self._wait_s * 1000) + 1))
         try:
             return self.source.poll(timeout)
+        except OffsetOutOfRangeError as exc:
+            lost = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+            self._offset_lost({(tp.topic, tp.partition): o for tp, o in lost.items()})
+            return {}
         except KafkaError as exc:
             self.metrics.broker_errors.labels(operation="poll").inc()
             log.warning("poll failed: %s; retrying", exc)
@@ -141,6 +154,26 @@ class Runner:
             return {}
         finally:
             self.metrics.polled()
+
+    def _offset_lost(self, lost: dict[Key, int]) -> None:
+        """The broker no longer has the records at our offsets: fail loudly or, by policy,
+        read those partitions again from their start (the state is kept)."""
+        self.metrics.broker_errors.labels(operation="offset_loss").inc()
+        where = ", ".join(f"{t}[{p}] at offset {o}" for (t, p), o in sorted(lost.items()))
+        if self.cfg.on_offset_loss == "fail":
+            self.fatal = OffsetLostError(
+                f"checkpointed offsets are beyond the end of {where or 'an input partition'}: "
+                "the broker lost its data or the topic was recreated. Stopping (exit 4) "
+                "without committing; set INSIGHT_ON_OFFSET_LOSS=reset-earliest to keep the "
+                "state and read those partitions from their start, or remove the state "
+                "directory and the changelog to rebuild"
+            )
+            return
+        log.warning("offsets beyond the end of %s: reading from the start (policy)", where)
+        keys = list(lost)
+        for key in keys:
+            self.tasks.restart(key)
+        self.source.seek_to_beginning(keys)
 
     def _step(self, batch: dict[TopicPartition, list[Any]]) -> float:
         """Buffer a polled batch, fold what the merge allows, pause/resume; engine seconds."""
@@ -152,9 +185,14 @@ class Runner:
             self.tasks.add((tp.topic, tp.partition), records, now_ms)
             consumed.labels(topic=tp.topic).inc(len(records))
             total += len(records)
+        highwaters = self.source.highwaters()
+        lost = self.tasks.beyond_end(highwaters)
+        if lost:
+            self._offset_lost(lost)
+            return time.perf_counter() - t0
         folded = self.driver.run()
         now = time.monotonic()
-        self._wait_s = self.tasks.release_idle(self.source.highwaters(), now - self._last_tick)
+        self._wait_s = self.tasks.release_idle(highwaters, now - self._last_tick)
         self._last_tick = now
         folded += self.driver.run()
         pause, resume = self.tasks.flow()

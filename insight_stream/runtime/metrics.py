@@ -170,7 +170,7 @@ class Metrics:
         self.build_info.labels(version=__version__).set(1)
         for reason in ("decode", "validation"):
             self.dlq.labels(reason=reason)
-        for op in ("poll", "produce", "commit", "connect"):
+        for op in ("poll", "produce", "commit", "connect", "offset_loss"):
             self.broker_errors.labels(operation=op)
         for kind in ("assigned", "revoked"):
             self.rebalances.labels(kind=kind)

@@ -51,6 +51,7 @@ def producer_options(cfg: RuntimeConfig) -> dict[str, Any]:
         "max_block_ms": 10_000,
         "request_timeout_ms": 15_000,
         "delivery_timeout_ms": 30_000,
+        "allow_auto_create_topics": False,  # topics are created and checked at start only
     }
 
 

@@ -32,7 +32,11 @@ def consumer_options(cfg: RuntimeConfig) -> dict[str, Any]:
         "client_id": f"{cfg.client_id}-consumer",
         "group_id": cfg.group_id,
         "enable_auto_commit": False,
-        "auto_offset_reset": "earliest",
+        # every assigned partition is sought explicitly (checkpoint or beginning); an offset
+        # beyond the end means the broker lost data or the topic was recreated: raise, never
+        # silently jump (the loop applies INSIGHT_ON_OFFSET_LOSS)
+        "auto_offset_reset": "none",
+        "allow_auto_create_topics": False,
         "max_poll_records": cfg.batch_size,
         "fetch_max_bytes": 64 << 20,
         "max_partition_fetch_bytes": 16 << 20,
@@ -102,6 +106,9 @@ class KafkaSource:
     def poll(self, timeout_ms: int) -> dict[TopicPartition, list[Any]]:
         unpark_resumed(self.consumer)
         return self.consumer.poll(timeout_ms=timeout_ms, max_records=self.cfg.batch_size)
+
+    def seek_to_beginning(self, keys: Iterable[tuple[str, int]]) -> None:
+        self.consumer.seek_to_beginning(*[TopicPartition(t, p) for t, p in keys])
 
     def seek(self, tp: TopicPartition, offset: int | None) -> None:
         """Resume at ``offset``; None = no checkpoint yet, so rebuild from the beginning."""

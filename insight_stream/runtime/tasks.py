@@ -86,6 +86,26 @@ class InputTasks:
             part.fetched = last.offset + 1
             part.waiting_since = None
 
+    def beyond_end(self, highwaters: Mapping[Key, int | None]) -> dict[Key, int]:
+        """Partitions whose next offset lies past their high watermark: the broker lost the
+        records we already folded (restarted empty, topic recreated)."""
+        lost = {}
+        for key, part in self.parts.items():
+            hw = highwaters.get(key)
+            nxt = part.fetched if part.fetched is not None else part.start
+            if hw is not None and nxt is not None and nxt > hw:
+                lost[key] = nxt
+        return lost
+
+    def restart(self, key: Key) -> None:
+        """Read ``key`` again from its beginning (after offset loss, by policy)."""
+        part = self.parts.get(key)
+        if part is None:
+            return
+        self.driver.merger.remove_source(part.source)  # its buffered records are stale
+        self.driver.merger.add_source(part.source)
+        part.start, part.fetched, part.waiting_since = None, None, None
+
     def folded(self, item: Pending) -> None:
         """Track the newest event time folded from the event's partition."""
         part = self.parts.get((item.topic, item.partition or 0))

@@ -1,79 +1,80 @@
-"""The broker goes away and comes back while the processor runs: it must survive and resume.
+"""The broker goes away and comes back *empty* while the processor runs (Tansu's memory
+storage loses everything on restart, like a cluster restored without its data).
 
-Tansu's memory storage loses everything on restart, so (like a producer replaying after
-data loss) the test recreates the topics and resends the whole stream: the first part lands
-at the same offsets as before, so the processor, resuming from its checkpoint, continues
-with exactly the records it had not seen.
+The checkpoint's offsets then lie beyond the end of the recreated input topics. By default
+(``INSIGHT_ON_OFFSET_LOSS=fail``) the processor stops with exit 4 and names the partition,
+instead of idling or silently re-reading; with ``reset-earliest`` it keeps its state, reads
+the recreated partitions from their start and stays healthy.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from insight_stream.runtime.broker import EmbeddedBroker
-from insight_stream.runtime.reader import latest_by_key, read_topic
 from insight_stream.sim import Shop, SimConfig
 
-from .support import feed_shop, runtime_env
+from .support import Proc, feed_shop, runtime_env
 
 pytestmark = pytest.mark.integration
 
 
-def test_processor_survives_broker_restart(start_processor: Any, tmp_path: Path) -> None:
-    prefix = f"restart{os.getpid()}"
+def _first_half_then_empty_broker(
+    start_processor: Any, tmp_path: Path, broker: EmbeddedBroker, prefix: str, **extra: str
+) -> tuple[Proc, list[tuple[str, bytes]]]:
     events = list(Shop(SimConfig(users=200, days=30, seed=5)).events())
-    half = len(events) // 2
+    fed_a, _ = feed_shop(broker.bootstrap, prefix, users=1, events=events[: len(events) // 2])
+    proc = start_processor(
+        runtime_env(
+            broker.bootstrap,
+            prefix,
+            tmp_path / "state",
+            INSIGHT_COMMIT_INTERVAL_MS="100",
+            **extra,
+        )
+    )
+    proc.wait_consumed(fed_a.total)
+    proc.wait_for(lambda: proc.metric("insight_stream_settled") == 1, "first half settled")
+    broker.stop()
+    proc.wait_for(
+        lambda: proc.metric("insight_stream_broker_errors_total") > 0,
+        "broker errors counted while the broker is down",
+    )
+    broker.start()  # same port, empty memory storage
+    return proc, events
+
+
+def test_broker_that_lost_its_data_stops_the_processor_naming_the_partition(
+    start_processor: Any, tmp_path: Path
+) -> None:
+    prefix = f"lost{os.getpid()}"
     with EmbeddedBroker() as broker:
-        fed_a, _ = feed_shop(broker.bootstrap, prefix, users=1, events=events[:half])
-        proc = start_processor(
-            runtime_env(
-                broker.bootstrap, prefix, tmp_path / "state", INSIGHT_COMMIT_INTERVAL_MS="100"
-            )
+        proc, events = _first_half_then_empty_broker(start_processor, tmp_path, broker, prefix)
+        feed_shop(broker.bootstrap, prefix, users=1, events=events[:50])  # topics recreated
+        assert proc.wait(60) == 4
+    log = proc.log()
+    assert "beyond the end of" in log and f"{prefix}." in log and "INSIGHT_ON_OFFSET_LOSS" in log
+    assert "stopped cleanly" not in log
+
+
+def test_reset_earliest_policy_reads_the_recreated_topics_and_stays_healthy(
+    start_processor: Any, tmp_path: Path
+) -> None:
+    prefix = f"reset{os.getpid()}"
+    with EmbeddedBroker() as broker:
+        proc, events = _first_half_then_empty_broker(
+            start_processor, tmp_path, broker, prefix, INSIGHT_ON_OFFSET_LOSS="reset-earliest"
         )
-        proc.wait_consumed(fed_a.total)
+        before = proc.metric("insight_stream_events_consumed_total")
+        feed_shop(broker.bootstrap, prefix, users=1, events=events[:50])
         proc.wait_for(
-            lambda: (
-                proc.metric("insight_stream_consumer_lag_records") == 0
-                and proc.metric("insight_stream_commits_total") >= 1
-            ),
-            "first half committed",
+            lambda: proc.metric("insight_stream_events_consumed_total") >= before + 50,
+            "the recreated partitions read from their start",
         )
-
-        broker.stop()
-        proc.wait_for(
-            lambda: proc.metric("insight_stream_broker_errors_total") > 0,
-            "broker errors counted while the broker is down",
-        )
-        broker.start()  # same port, empty memory storage
-        fed_all, _ = feed_shop(broker.bootstrap, prefix, users=1, events=events)
-
-        assert proc.p.poll() is None
-        proc.wait_consumed(fed_all.total)  # first half before the restart + second half after
-        assert proc.get("/healthz")[0] == 200
-        proc.wait_for(lambda: proc.metric("insight_stream_settled") == 1, "caught up and settled")
-        assert proc.terminate(timeout=15) == 0  # final flush: outputs retried after the restart
-        # records fetched but not yet folded when the group re-formed are fetched again, so
-        # the consumed counter may exceed the input; the folded count is exact
-        db = sqlite3.connect(tmp_path / "state" / "checkpoint.sqlite")
-        try:
-            applied = db.execute("SELECT SUM(applied) FROM offsets").fetchone()[0]
-        finally:
-            db.close()
-        assert applied == fed_all.total  # none lost, none folded twice
-        profiles = latest_by_key(read_topic(broker.bootstrap, f"{prefix}.profiles"))
-        second_half_users = {
-            key for key in (_user(raw) for _, raw in itertools.islice(events, half, None)) if key
-        }
-        assert second_half_users <= set(profiles)
-
-
-def _user(raw: bytes) -> str | None:
-    import orjson
-
-    return orjson.loads(raw).get("user_id")
+        assert proc.p.poll() is None and proc.get("/healthz")[0] == 200
+        assert proc.metric("insight_stream_broker_errors_total", operation="offset_loss") >= 1
+        assert proc.terminate(timeout=15) == 0
