@@ -9,6 +9,7 @@ Times start at the first fetched batch (group join and topic creation are exclud
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -83,7 +84,7 @@ def run_kafka_bench(
     prefix = f"bench{int(time.time() * 1000) % 10**9}"
     with _broker(bootstrap) as bs, tempfile.TemporaryDirectory(prefix="insight-bench-") as state:
         cfg = load_config(
-            {},
+            {k: v for k, v in os.environ.items() if k.startswith("INSIGHT_")},  # e.g. to compare
             {
                 "bootstrap_servers": bs,
                 "state_dir": state,

@@ -163,9 +163,9 @@ class Driver:
         )
         self.dead_letter(rec, item.raw, item.key)
 
-    def drain(self, seal: bool = True, everyone: bool = True) -> Outputs:
+    def drain(self, seal: bool = True, everyone: bool = True, profiles: bool = True) -> Outputs:
         """Drain the engine (see :meth:`Processor.drain`) and emit the routed records."""
-        out = self.engine.drain(seal=seal, everyone=everyone)
+        out = self.engine.drain(seal=seal, everyone=everyone, profiles=profiles)
         emit = self.emit
         for record in self.router.outputs(out):
             emit(record)

@@ -299,7 +299,7 @@ class Processor:
             self._changed.pop(uid, None)
 
     # -- output -----------------------------------------------------------------------
-    def drain(self, seal: bool = True, everyone: bool = True) -> Outputs:
+    def drain(self, seal: bool = True, everyone: bool = True, profiles: bool = True) -> Outputs:
         """Profiles to publish (one per user) and the alerts queued since the last drain.
 
         A *sealed* drain closes the coalescing window: every user changed in it is built
@@ -310,12 +310,16 @@ class Processor:
         (a *settle*: what a sealed drain here would give), otherwise only the users
         changed since the previous drain. Profiles depend on global models, so only
         sealed and settle drains are reproducible; the last profile of each user always
-        comes from one of them.
+        comes from one of them. ``profiles=False`` (unsealed only) returns just the queued
+        alerts: a runtime behind its input publishes profiles at window ends only, but must
+        hand alerts on before every checkpoint (they are not part of it).
         """
         out = Outputs(alerts=self._alerts)
         self._alerts = []
         self.segments.invalidate_portraits()
         users = self.users
+        if not (profiles or seal):
+            return out
         for uid in self._dirty if everyone or seal else self._touched:
             u = users.get(uid)
             if u is None:

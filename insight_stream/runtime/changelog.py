@@ -156,10 +156,8 @@ class Changelog:
         consumer = self._consumer()
         markers: dict[int, dict[str, Any]] = {}
         try:
-            for part in sorted(partitions):
-                tp = TopicPartition(self.topic, part)
-                consumer.assign([tp])
-                records = _read(consumer, tp, 0, _end(consumer, tp))
+            by_part = _read_all(consumer, [TopicPartition(self.topic, p) for p in partitions])
+            for part, records in sorted(by_part.items()):
                 out.records += len(records)
                 cut = max((i for i, r in enumerate(records) if r.key == MARKER), default=None)
                 if cut is None:
@@ -217,6 +215,23 @@ def _end(consumer: KafkaConsumer, tp: TopicPartition) -> int:
         consumer.poll(timeout_ms=100, max_records=1)
         consumer.seek_to_beginning(tp)
     return consumer.highwater(tp) or 0
+
+
+def _read_all(consumer: KafkaConsumer, tps: list[TopicPartition]) -> dict[int, list[Any]]:
+    """Every record of ``tps`` up to their current ends, fetched together."""
+    out: dict[int, list[Any]] = {tp.partition: [] for tp in tps}
+    if not tps:
+        return out
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        for tp, recs in consumer.poll(timeout_ms=100).items():
+            out[tp.partition].extend(recs)
+        hws = {tp: consumer.highwater(tp) for tp in tps}
+        if all(hw is not None and consumer.position(tp) >= hw for tp, hw in hws.items()):
+            return out
+    raise TimeoutError(f"changelog {tps[0].topic}: restore read stalled")
 
 
 def _read(consumer: KafkaConsumer, tp: TopicPartition, start: int, end: int) -> list[Any]:

@@ -247,12 +247,11 @@ class Runner:
             return 0.0
         t0 = time.perf_counter()
         highwaters = self.source.highwaters()
-        settle = (
-            not self._settled
-            and self.tasks.caught_up(highwaters)
-            and time.monotonic() >= self._next_settle
-        )
-        out = self.driver.drain(seal=False, everyone=settle)
+        caught_up = self.tasks.caught_up(highwaters)
+        settle = not self._settled and caught_up and time.monotonic() >= self._next_settle
+        # behind its input, the loop publishes profiles at window ends only (an early
+        # profile would be rebuilt at the window end moments later); alerts go out always
+        out = self.driver.drain(seal=False, everyone=settle, profiles=caught_up)
         if settle:
             self._settled = True
             self._next_settle = time.monotonic() + self.cfg.settle_interval_ms / 1000

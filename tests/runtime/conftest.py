@@ -47,7 +47,7 @@ class CountingProcessor:
         self.pending += 1
         self.stream_time = max(self.stream_time, ev.ts)
 
-    def drain(self, seal: bool = True, everyone: bool = True) -> FakeOutputs:
+    def drain(self, seal: bool = True, everyone: bool = True, profiles: bool = True) -> FakeOutputs:
         out = FakeOutputs({u: {"user_id": u, "n": self.counts[u]} for u in sorted(self.changed)})
         out.alerts = [
             {"user_id": u, "alert_id": f"a-{u}"}
