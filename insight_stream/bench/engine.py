@@ -60,10 +60,10 @@ def _time_drains(proc: Processor) -> list[float]:
     spent = [0.0]
     inner, pc = proc.drain, time.perf_counter
 
-    def drain(seal: bool = True, everyone: bool = True) -> Any:
+    def drain(seal: bool = True, everyone: bool = True, profiles: bool = True) -> Any:
         t = pc()
         try:
-            return inner(seal, everyone)
+            return inner(seal, everyone, profiles)
         finally:
             spent[0] += pc() - t
 

@@ -39,14 +39,18 @@ class Published:
 
 
 def replay_dir(
-    directory: Path, partitions: int = DEFAULT_PARTITIONS, config: EngineConfig | None = None
+    directory: Path,
+    partitions: int = DEFAULT_PARTITIONS,
+    config: EngineConfig | None = None,
+    now_ms: int | None = None,
 ) -> Published:
-    """``insight-stream replay`` of a directory written by ``simulate``, in memory."""
+    """``insight-stream replay`` of a directory written by ``simulate``, in memory
+    (``now_ms``: the wall clock for the future-timestamp check; None = off)."""
     out = Published()
     proc = Processor(config)
     driver = Driver(proc, lambda rec: out.add(*rec), proc.config.flush_events)
     files = [directory / n for n in ("clickstream.jsonl", "orders.jsonl")]
-    replay_files(driver, [f for f in files if f.exists()], partitions)
+    replay_files(driver, [f for f in files if f.exists()], partitions, now_ms=now_ms)
     driver.drain(seal=False)
     return out
 
