@@ -69,9 +69,19 @@ class EmbeddedBroker:
     '127.0.0.1:19092'
     """
 
-    def __init__(self, port: int | None = None, start_timeout_s: float = 15.0) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        start_timeout_s: float = 15.0,
+        storage: str = "memory://tansu/",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``storage``: Tansu's storage engine; ``s3://bucket/`` (with ``env`` naming an S3
+        endpoint, e.g. ``moto_server``) keeps the data across restarts, memory does not."""
         self.port = port or free_port()
         self.start_timeout_s = start_timeout_s
+        self.storage = storage
+        self.extra_env = env or {}
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -92,6 +102,7 @@ class EmbeddedBroker:
             for k, v in os.environ.items()
             if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")
         }
+        env.update(self.extra_env)
         self._proc = subprocess.Popen(
             [
                 str(find_tansu()),
@@ -101,7 +112,7 @@ class EmbeddedBroker:
                 "--advertised-listener-url",
                 url,
                 "--storage-engine",
-                "memory://tansu/",
+                self.storage,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

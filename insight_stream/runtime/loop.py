@@ -44,6 +44,8 @@ EXIT_OK, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 3, 4
 
 class OffsetLostError(RuntimeError):
     """A checkpointed offset lies beyond the end of its partition (INSIGHT_ON_OFFSET_LOSS=fail)."""
+
+
 Key = tuple[str, int]
 
 
@@ -120,7 +122,7 @@ class Runner:
                     self.metrics.processing.observe(engine_s)
                 if self.until is not None and self.until(self):
                     break
-            self.commit_cycle()  # graceful stop: finish the batch, flush, checkpoint, commit
+            self.commit_cycle(final=True)  # graceful stop: publish, flush, checkpoint, commit
             if self.commit_ok is False:
                 log.warning("stopped; checkpoint saved, but the group commit failed")
             else:
@@ -182,7 +184,19 @@ class Runner:
         consumed = self.metrics.consumed
         now_ms = int(time.time() * 1000) if self.cfg.max_future_skew else None
         for tp, records in batch.items():
-            self.tasks.add((tp.topic, tp.partition), records, now_ms)
+            key = (tp.topic, tp.partition)
+            back = self.tasks.misplaced(key, records[0].offset) if records else None
+            if back is not None:
+                log.warning(
+                    "%s[%d]: batch at %d after assignment at %d; fetching again",
+                    tp.topic,
+                    tp.partition,
+                    records[0].offset,
+                    back,
+                )
+                self.source.seek(tp, back)
+                continue
+            self.tasks.add(key, records, now_ms)
             consumed.labels(topic=tp.topic).inc(len(records))
             total += len(records)
         highwaters = self.source.highwaters()
@@ -236,11 +250,12 @@ class Runner:
         self._settled = False
 
     # -- commit cycle -----------------------------------------------------------------
-    def commit_cycle(self, in_callback: bool = False) -> float:
+    def commit_cycle(self, in_callback: bool = False, final: bool = False) -> float:
         """Drain, produce, flush, checkpoint, commit. Returns the drain (engine) seconds.
 
         Raises :class:`ProduceFailedError` before anything is persisted when outputs could
-        not be delivered; the checkpoint then still describes the last good state.
+        not be delivered; the checkpoint then still describes the last good state. ``final``
+        (stop, revoke) publishes the touched users' profiles even when behind the input.
         """
         self._next_commit = time.monotonic() + self.cfg.commit_interval_ms / 1000
         if self.fatal is not None or self.closing:
@@ -251,7 +266,7 @@ class Runner:
         settle = not self._settled and caught_up and time.monotonic() >= self._next_settle
         # behind its input, the loop publishes profiles at window ends only (an early
         # profile would be rebuilt at the window end moments later); alerts go out always
-        out = self.driver.drain(seal=False, everyone=settle, profiles=caught_up)
+        out = self.driver.drain(seal=False, everyone=settle, profiles=caught_up or final)
         if settle:
             self._settled = True
             self._next_settle = time.monotonic() + self.cfg.settle_interval_ms / 1000
@@ -340,7 +355,7 @@ class Runner:
             return
         log.info("partitions revoked: %s; committing what was processed", _fmt(revoked))
         try:
-            self.commit_cycle(in_callback=True)
+            self.commit_cycle(in_callback=True, final=True)  # publish before handing over
         except BaseException as exc:
             self.fatal = exc
 

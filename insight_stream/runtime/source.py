@@ -87,6 +87,27 @@ def unpark_resumed(consumer: Any) -> None:
         fetcher._next_partition_records = None
 
 
+def drop_parked(consumer: Any, tp: TopicPartition) -> None:
+    """Forget records kafka-python fetched for ``tp`` before a seek (parked while paused, or
+    in line): ``seek`` does not drop them, and once resumed they would be returned with
+    offsets from before the seek, making the consumer's position jump over the records in
+    between (lost events; found by ``tests/integration/test_scale_out.py``)."""
+    fetcher = getattr(consumer, "_fetcher", None)
+    if fetcher is None:
+        return
+    for name in ("_paused_partition_records", "_paused_completed_fetches"):
+        parked = getattr(fetcher, name, None)
+        if isinstance(parked, dict):
+            parked.pop(tp, None)
+    current = getattr(fetcher, "_next_partition_records", None)
+    if current is not None and getattr(current, "topic_partition", None) == tp:
+        fetcher._next_partition_records = None
+    completed = getattr(fetcher, "_completed_fetches", None)
+    if completed is not None:
+        for fetch in [f for f in completed if getattr(f, "topic_partition", None) == tp]:
+            completed.remove(fetch)
+
+
 class KafkaSource:
     """Subscribes the group to the input topics; rebalance callbacks go to the loop."""
 
@@ -108,10 +129,14 @@ class KafkaSource:
         return self.consumer.poll(timeout_ms=timeout_ms, max_records=self.cfg.batch_size)
 
     def seek_to_beginning(self, keys: Iterable[tuple[str, int]]) -> None:
-        self.consumer.seek_to_beginning(*[TopicPartition(t, p) for t, p in keys])
+        tps = [TopicPartition(t, p) for t, p in keys]
+        for tp in tps:
+            drop_parked(self.consumer, tp)
+        self.consumer.seek_to_beginning(*tps)
 
     def seek(self, tp: TopicPartition, offset: int | None) -> None:
         """Resume at ``offset``; None = no checkpoint yet, so rebuild from the beginning."""
+        drop_parked(self.consumer, tp)
         if offset is None:
             self.consumer.seek_to_beginning(tp)
         else:

@@ -35,6 +35,7 @@ class _Partition:
     waiting_since: float | None = None  # monotonic time it became empty and caught up
     blocked_s: float = 0.0  # time the merge spent waiting for this partition
     newest_ts: int = 0  # newest event time folded from it
+    checked: bool = False  # the first batch since the assignment started where it should
 
 
 @dataclass
@@ -62,6 +63,18 @@ class InputTasks:
         for part in self.parts.values():
             merger.add_source(part.source)
 
+    def misplaced(self, key: Key, first_offset: int) -> int | None:
+        """The offset to seek ``key`` back to when its first batch since the assignment does
+        not start at the assigned offset (records fetched before a rebalance, returned
+        after it: folding them would skip the records in between); None when it fits."""
+        part = self.parts.get(key)
+        if part is None or part.checked:
+            return None
+        part.checked = True
+        if part.start is not None and first_offset != part.start:
+            return part.start
+        return None
+
     def add(self, key: Key, records: Iterable[Any], now_ms: int | None = None) -> None:
         """Decode one partition's polled records: events into the merge, bad ones to the DLQ.
 
@@ -75,7 +88,10 @@ class InputTasks:
         push, source = driver.push, part.source
         last = None
         limits = self.limits
+        expect = part.fetched if part.fetched is not None else part.start
         for rec in records:
+            if expect is not None and rec.offset < expect:
+                continue  # already buffered or folded (a re-fetch after a seek)
             ev = decode(rec.value, topic, p, rec.offset, rec.key, limits=limits, now_ms=now_ms)
             last = rec
             if isinstance(ev, DlqRecord):
@@ -105,6 +121,7 @@ class InputTasks:
         self.driver.merger.remove_source(part.source)  # its buffered records are stale
         self.driver.merger.add_source(part.source)
         part.start, part.fetched, part.waiting_since = None, None, None
+        part.checked = False
 
     def folded(self, item: Pending) -> None:
         """Track the newest event time folded from the event's partition."""
