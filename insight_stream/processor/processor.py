@@ -420,8 +420,14 @@ class Processor:
         shared = head + dump(self._shared_state(), protocol=pickle.HIGHEST_PROTOCOL)
         return Checkpoint(users=users, shared=shared)
 
-    def restore(self, users: Iterable[tuple[str, bytes]], shared: bytes | None) -> None:
+    def restore(
+        self, users: Iterable[tuple[str, bytes]], shared: bytes | None, republish: bool = False
+    ) -> None:
         """Load state written by :meth:`checkpoint` (trusted stores only: local file, changelog).
+
+        ``republish``: the users join a running engine (their partition moved here), so the
+        open window of the engine that had them is lost; they join this one's, so their
+        profiles are published again at its end.
 
         Raises :class:`StateFormatError` naming both formats when the state was written
         by another format, before anything is loaded from that blob.
@@ -439,6 +445,9 @@ class Processor:
         for uid, blob in users:
             u: UserState = pickle.loads(_payload(blob, f"state of user {uid}"))
             self.users[uid] = u
+            if republish:
+                self._dirty[uid] = None
+                self._touched[uid] = None
             if u.segment is not None:
                 self.seg_sizes[u.segment] = self.seg_sizes.get(u.segment, 0) + 1
             if u.published_bucket is not None:

@@ -380,7 +380,8 @@ class Runner:
                 shared = from_log if shared is None else shared
             rows = list(self.store.load_users(new, include_unknown=first)) if new or first else []
             if rows or shared is not None:
-                self.processor.restore(((u, b) for u, _, b in rows), shared)
+                # a partition moving into a running engine: its users' profiles are owed
+                self.processor.restore(((u, b) for u, _, b in rows), shared, republish=not first)
             for u, p, _ in rows:
                 self.owner[u] = p
             self.shared_restored = True

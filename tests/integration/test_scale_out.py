@@ -25,12 +25,6 @@ def facts(profile: dict[str, Any]) -> tuple[Any, ...]:
     return (*(profile[f] for f in FACTS), rfm["frequency"], round(rfm["monetary"], 6))
 
 
-@pytest.mark.xfail(
-    reason="known bug (open in #8): after the rebalance that follows the kill, a survivor "
-    "settles with some users of a moved partition missing their last events (e.g. 13 of 19 "
-    "sessions); a single instance restored from the changelog is exact (test_parity.py)",
-    strict=False,
-)
 def test_three_instances_one_killed_per_user_facts_equal_replay(
     tansu_broker: str, start_processor: Any, tmp_path: Path
 ) -> None:

@@ -61,7 +61,7 @@ class CountingProcessor:
         self.changed = set()
         return FakeCheckpoint(users, pickle.dumps(sum(self.counts.values())))
 
-    def restore(self, users: Any, shared: bytes | None) -> None:
+    def restore(self, users: Any, shared: bytes | None, republish: bool = False) -> None:
         for uid, blob in users:
             self.counts[uid] = pickle.loads(blob)
             self.restored.append(uid)
