@@ -37,6 +37,11 @@ class _Partition:
     newest_ts: int = 0  # newest event time folded from it
     checked: bool = False  # the first batch since the assignment started where it should
 
+    @property
+    def next_offset(self) -> int | None:
+        """The next offset this partition will read (None: its beginning, not known yet)."""
+        return self.fetched if self.fetched is not None else self.start
+
 
 @dataclass
 class InputTasks:
@@ -88,7 +93,7 @@ class InputTasks:
         push, source = driver.push, part.source
         last = None
         limits = self.limits
-        expect = part.fetched if part.fetched is not None else part.start
+        expect = part.next_offset
         for rec in records:
             if expect is not None and rec.offset < expect:
                 continue  # already buffered or folded (a re-fetch after a seek)
@@ -108,7 +113,7 @@ class InputTasks:
         lost = {}
         for key, part in self.parts.items():
             hw = highwaters.get(key)
-            nxt = part.fetched if part.fetched is not None else part.start
+            nxt = part.next_offset
             if hw is not None and nxt is not None and nxt > hw:
                 lost[key] = nxt
         return lost
@@ -172,7 +177,7 @@ class InputTasks:
             part = self.parts[key]
             part.blocked_s += elapsed_s
             hw = highwaters.get(key)
-            nxt = part.fetched if part.fetched is not None else (part.start or 0)
+            nxt = part.next_offset or 0
             if hw is None or nxt < hw:
                 part.waiting_since = None  # behind (or never fetched): wait for its records
                 continue
@@ -191,7 +196,7 @@ class InputTasks:
             return False
         for key, part in self.parts.items():
             hw = highwaters.get(key)
-            nxt = part.fetched if part.fetched is not None else (part.start or 0)
+            nxt = part.next_offset or 0
             if hw is None or nxt < hw:
                 return False
         return True

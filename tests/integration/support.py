@@ -136,3 +136,13 @@ def feed_shop(
     finally:
         producer.close()
     return result, shop
+
+
+def settled(proc: Proc, partitions: int = 8) -> bool:
+    """Every partition assigned, caught up and its open window re-published."""
+    _, text = proc.get("/metrics")
+    return (
+        sum_metric(text, "insight_stream_assigned_partitions") == partitions
+        and sum_metric(text, "insight_stream_settled") == 1
+        and sum_metric(text, "insight_stream_consumer_lag_records") == 0
+    )

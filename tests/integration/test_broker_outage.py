@@ -19,7 +19,7 @@ from insight_stream.runtime.broker import EmbeddedBroker, free_port
 from insight_stream.sim import Shop, SimConfig
 
 from .parity import read_published
-from .support import feed_shop, runtime_env, sum_metric
+from .support import feed_shop, runtime_env, settled
 
 pytestmark = pytest.mark.integration
 
@@ -99,14 +99,7 @@ def test_broker_down_20s_then_back_with_data_loses_nothing(
         proc.wait_consumed(len(events), timeout=240)  # both halves reached the engine
         time.sleep(1.0)  # > commit interval: the gauges now describe the last records
 
-        def done() -> bool:
-            _, text = proc.get("/metrics")
-            return (
-                sum_metric(text, "insight_stream_settled") == 1
-                and sum_metric(text, "insight_stream_consumer_lag_records") == 0
-            )
-
-        proc.wait_for(done, "second half settled after the outage", timeout=240)
+        proc.wait_for(lambda: settled(proc), "second half settled after the outage", timeout=240)
         errors = proc.metric("insight_stream_broker_errors_total")
         assert proc.terminate(timeout=20) == 0
         got = read_published(broker.bootstrap, prefix)

@@ -18,7 +18,7 @@ from insight_stream.replay.compare import differences, replay_dir
 from insight_stream.sim import Shop
 
 from .parity import PARITY_SHOP, read_published
-from .support import feed_shop, runtime_env, sum_metric
+from .support import feed_shop, runtime_env, settled
 
 pytestmark = pytest.mark.integration
 
@@ -82,14 +82,7 @@ def test_hostile_mix_through_run_equals_replay_and_leaves_honest_facts_alone(
     feed_shop(tansu_broker, prefix, users=1, events=mixed)
     proc = start_processor(runtime_env(tansu_broker, prefix, tmp_path / "state"))
 
-    def settled() -> bool:
-        _, text = proc.get("/metrics")
-        return (
-            sum_metric(text, "insight_stream_settled") == 1
-            and sum_metric(text, "insight_stream_assigned_partitions") == 8
-        )
-
-    proc.wait_for(settled, "hostile mix consumed and settled", timeout=240)
+    proc.wait_for(lambda: settled(proc), "hostile mix consumed and settled", timeout=240)
     duplicates = proc.metric("insight_stream_duplicate_events_total")
     assert proc.terminate() == 0
     got = read_published(tansu_broker, prefix)

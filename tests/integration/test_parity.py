@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from .parity import PARITY_SHOP, Published, differences, read_published, replay_shop
-from .support import Proc, feed_shop, runtime_env, sum_metric
+from .support import feed_shop, runtime_env, settled
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +24,6 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> Published:
     want = replay_shop(PARITY_SHOP, tmp_path_factory.mktemp("parity-replay"))
     assert len(want.alerts) >= 50  # the comparison is about something
     return want
-
-
-def settled(proc: Proc, partitions: int = 8) -> bool:
-    _, text = proc.get("/metrics")
-    return (
-        sum_metric(text, "insight_stream_assigned_partitions") == partitions
-        and sum_metric(text, "insight_stream_settled") == 1
-        and sum_metric(text, "insight_stream_consumer_lag_records") == 0
-    )
 
 
 def _env(bootstrap: str, prefix: str, tmp: Path, **extra: str) -> dict[str, str]:
