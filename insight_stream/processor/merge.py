@@ -71,6 +71,15 @@ class Merger:
             self._waiting.discard(key)
             self._idle.add(key)
 
+    def rearm(self) -> None:
+        """Idle sources block again. Called when nothing is buffered: a wait is only owed
+        while records are held back, so the next record waits for the other sources anew
+        (Kafka Streams starts ``max.task.idle.ms`` when a task has data it cannot process).
+        Closed sources stay idle."""
+        open_idle = self._idle - self._closed
+        self._waiting |= open_idle
+        self._idle -= open_idle
+
     def close(self, key: Key) -> None:
         """A source that will never receive more (end of file): idle for good, once drained."""
         self._closed.add(key)

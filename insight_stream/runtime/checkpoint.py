@@ -10,6 +10,7 @@ loss may roll back the last one, which only means replaying a few more records.
 from __future__ import annotations
 
 import fcntl
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -101,6 +102,17 @@ class CheckpointStore:
     def changelog_cycle(self) -> int:
         """The changelog cycle the saved state belongs to (0: none)."""
         return int(self._meta("changelog_cycle") or 0)
+
+    def topic_ids(self) -> dict[str, str]:
+        """Broker ids of the input topics the saved offsets belong to (empty: not yet seen)."""
+        raw = self._meta("topic_ids")
+        return dict(json.loads(raw)) if raw else {}
+
+    def remember_topic_ids(self, ids: dict[str, str]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('topic_ids', ?)",
+            (json.dumps(ids, sort_keys=True),),
+        )
 
     def _check_topics(self, fingerprint: str) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='input_topics'").fetchone()

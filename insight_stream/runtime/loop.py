@@ -97,6 +97,7 @@ class Runner:
         self._next_settle = 0.0
         self._wait_s = 0.0  # until a caught-up partition stops holding the merge
         self._dlq_seen: dict[str, int] = {}
+        self._topic_ids: dict[str, str] = {}  # input topic ids last checked
         self._blocked_seen: dict[int, float] = {}
 
     @property
@@ -157,29 +158,55 @@ class Runner:
         finally:
             self.metrics.polled()
 
-    def _offset_lost(self, lost: dict[Key, int]) -> None:
+    def _offset_lost(self, lost: dict[Key, int], cause: str = "") -> None:
         """The broker no longer has the records at our offsets: fail loudly or, by policy,
         read those partitions again from their start (the state is kept)."""
         self.metrics.broker_errors.labels(operation="offset_loss").inc()
         where = ", ".join(f"{t}[{p}] at offset {o}" for (t, p), o in sorted(lost.items()))
+        cause = (
+            cause or f"checkpointed offsets are beyond the end of {where or 'an input partition'}"
+        )
         if self.cfg.on_offset_loss == "fail":
             self.fatal = OffsetLostError(
-                f"checkpointed offsets are beyond the end of {where or 'an input partition'}: "
-                "the broker lost its data or the topic was recreated. Stopping (exit 4) "
-                "without committing; set INSIGHT_ON_OFFSET_LOSS=reset-earliest to keep the "
-                "state and read those partitions from their start, or remove the state "
+                f"{cause}: the broker lost its data or the topic was recreated. Stopping "
+                "(exit 4) without committing; set INSIGHT_ON_OFFSET_LOSS=reset-earliest to keep "
+                "the state and read those partitions from their start, or remove the state "
                 "directory and the changelog to rebuild"
             )
             return
-        log.warning("offsets beyond the end of %s: reading from the start (policy)", where)
+        log.warning("%s: reading %s from the start (policy)", cause, where)
         keys = list(lost)
         for key in keys:
             self.tasks.restart(key)
-        self.source.seek_to_beginning(keys)
+        if keys:
+            self.source.seek_to_beginning(keys)
+
+    def _recreated(self) -> bool:
+        """True when an input topic's broker id changed since its offsets were saved (deleted
+        and recreated: offsets alone miss it once the new topic is refilled past them)."""
+        ids = self.source.topic_ids()
+        if ids == self._topic_ids or not self.tasks.parts:
+            return False  # unchanged, or not assigned yet (checked again on assignment)
+        known = self.store.topic_ids()
+        changed = {t: (known[t], i) for t, i in ids.items() if t in known and known[t] != i}
+        self._topic_ids = ids
+        if changed and self.cfg.on_offset_loss == "fail":
+            self._topic_ids = {}  # stay failed: never remember the new id without a policy
+        else:
+            self.store.remember_topic_ids({**known, **ids})
+        if not changed:
+            return False
+        positions = self.tasks.positions()
+        lost = {k: positions.get(k, 0) for k in self.source.assigned() if k[0] in changed}
+        what = ", ".join(f"{t} (id {a} -> {b})" for t, (a, b) in sorted(changed.items()))
+        self._offset_lost(lost, f"input topic {what} was recreated after its offsets were saved")
+        return True
 
     def _step(self, batch: dict[TopicPartition, list[Any]]) -> float:
         """Buffer a polled batch, fold what the merge allows, pause/resume; engine seconds."""
         t0 = time.perf_counter()
+        if self._recreated():
+            return time.perf_counter() - t0  # this batch came from the old topic's offsets
         total = 0
         consumed = self.metrics.consumed
         now_ms = int(time.time() * 1000) if self.cfg.max_future_skew else None
@@ -394,6 +421,8 @@ class Runner:
             self.source.resume(list(starts))
             self.tasks.assign(starts)
             self._saved = {k: v for k, v in starts.items() if v is not None}
+            self._topic_ids = {}
+            self._recreated()
             self.owned = parts
             self.metrics.settled.set(0)
             self.metrics.set_assigned(len(assigned))

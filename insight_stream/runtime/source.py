@@ -165,6 +165,19 @@ class KafkaSource:
         hw = self.consumer.highwater
         return {(tp.topic, tp.partition): hw(tp) for tp in self.consumer.assignment()}
 
+    def topic_ids(self) -> dict[str, str]:
+        """Broker-assigned ids of the input topics, as the consumer's metadata last saw them.
+
+        A changed id means the topic was deleted and recreated, which offsets alone cannot
+        tell once the new topic has been refilled past them. kafka-python keeps the ids in
+        its cluster metadata only (no public accessor).
+        """
+        cluster = getattr(getattr(self.consumer, "_client", None), "cluster", None)
+        if cluster is None:
+            return {}
+        ids = {t: cluster.topic_id(t) for t in self.cfg.input_topics}
+        return {t: str(i) for t, i in ids.items() if i is not None}
+
     def pause(self, keys: Iterable[tuple[str, int]]) -> None:
         """Stop fetching these partitions (their merge buffer is full)."""
         self.consumer.pause(*[TopicPartition(t, p) for t, p in keys])

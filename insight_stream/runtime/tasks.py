@@ -7,8 +7,11 @@ fetched but still buffered are read again after a crash), flow control (a partit
 buffer is full is paused, and resumed once it has drained to half), and the bounded wait
 for a partition that has nothing buffered (``INSIGHT_MAX_TASK_IDLE_MS``, as Kafka Streams'
 ``max.task.idle.ms``): a partition that is behind its high watermark is always waited for;
-one that is caught up is waited for at most that long, then the merge goes on without it
-until it receives a record again.
+one that is caught up is waited for at most that long, counted from when the merge holds
+records back for it, then the merge goes on without it until it receives a record or the
+merge runs empty (then the next record waits for it again). A live stream therefore folds
+in replay's order as long as no partition delivers a record more than that wait after a
+record of another partition with a later event time.
 """
 
 from __future__ import annotations
@@ -170,6 +173,11 @@ class InputTasks:
         """
         merger, now = self.driver.merger, time.monotonic()
         soonest = 0.0
+        if not len(merger):  # nothing held back: no wait is running, and none is owed yet
+            merger.rearm()
+            for part in self.parts.values():
+                part.waiting_since = None
+            return soonest
         for source in merger.blocked():
             key = self._by_source.get(source)
             if key is None:

@@ -69,12 +69,6 @@ def s3() -> Iterator[dict[str, str]]:
         proc.wait(10)
 
 
-@pytest.mark.xfail(
-    reason="known gap (open in #10): after a 20 s outage the per-user facts and DLQ equal "
-    "replay's, but the group re-forms and the model-derived fields of every profile differ; "
-    "once, the final flush after the outage failed (exit 3)",
-    strict=False,
-)
 def test_broker_down_20s_then_back_with_data_loses_nothing(
     s3: dict[str, str], start_processor: Any, tmp_path: Path
 ) -> None:

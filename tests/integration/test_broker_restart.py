@@ -78,3 +78,37 @@ def test_reset_earliest_policy_reads_the_recreated_topics_and_stays_healthy(
         assert proc.p.poll() is None and proc.get("/healthz")[0] == 200
         assert proc.metric("insight_stream_broker_errors_total", operation="offset_loss") >= 1
         assert proc.terminate(timeout=15) == 0
+
+
+def test_input_topic_recreated_and_refilled_past_the_offsets_is_noticed(
+    start_processor: Any, tmp_path: Path
+) -> None:
+    """Offsets alone cannot tell: the new topic holds *more* records than the checkpoint's
+    offsets. The topic id can (kept in the checkpoint): exit 4 naming the topic; with
+    ``reset-earliest`` the recreated topic is read from its start."""
+    from kafka import KafkaAdminClient
+
+    prefix = f"recreate{os.getpid()}"
+    events = list(Shop(SimConfig(users=120, days=20, seed=8)).events())
+    with EmbeddedBroker() as broker:
+        fed, _ = feed_shop(broker.bootstrap, prefix, users=1, events=events[:300])
+        env = runtime_env(broker.bootstrap, prefix, tmp_path / "state")
+        proc = start_processor(env)
+        proc.wait_consumed(fed.total)
+        proc.wait_for(lambda: proc.metric("insight_stream_settled") == 1, "first part settled")
+        assert proc.terminate(timeout=20) == 0
+        admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+        try:
+            admin.delete_topics([f"{prefix}.clickstream", f"{prefix}.orders"])
+        finally:
+            admin.close()
+        refill, _ = feed_shop(broker.bootstrap, prefix, users=1, events=events)  # > 300
+        proc = start_processor(env)
+        assert proc.wait(60) == 4
+        log = proc.log()
+        assert "was recreated" in log and f"{prefix}.orders" in log
+        assert "stopped cleanly" not in log
+        proc = start_processor({**env, "INSIGHT_ON_OFFSET_LOSS": "reset-earliest"})
+        proc.wait_consumed(refill.total)  # the whole new topic, from its start
+        assert proc.p.poll() is None
+        assert proc.terminate(timeout=20) == 0

@@ -1,0 +1,82 @@
+"""The Kafka side of the merge: how long an empty, caught-up partition is waited for."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import orjson
+import pytest
+
+from insight_stream.processor import Processor
+from insight_stream.processor.driver import Driver, Pending
+from insight_stream.runtime import tasks as tasks_mod
+from insight_stream.runtime.tasks import InputTasks
+
+A, B = ("clicks", 0), ("clicks", 1)
+
+
+class Rec(NamedTuple):
+    offset: int
+    value: bytes
+    key: bytes | None = None
+
+
+def rec(offset: int, ts: int) -> Rec:
+    body = {
+        "event_id": f"e{ts}",
+        "user_id": f"u{ts}",
+        "type": "login",
+        "ts": 1_700_000_000_000 + ts,
+    }
+    return Rec(offset, orjson.dumps(body))
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    now = [0.0]
+    monkeypatch.setattr(tasks_mod.time, "monotonic", lambda: now[0])
+    return now
+
+
+def test_a_wait_starts_when_records_are_held_back_not_while_everything_is_idle(
+    clock: list[float],
+) -> None:
+    folded: list[int] = []
+
+    def on_fold(item: Pending) -> None:
+        folded.append(item.event.ts - 1_700_000_000_000)
+
+    driver = Driver(Processor(), lambda r: None, on_fold=on_fold)
+    tasks = InputTasks(driver, ("clicks",), max_buffered=100, max_idle_ms=500)
+    tasks.assign({A: 0, B: 0})
+    tasks.add(A, [rec(0, 1)])
+    tasks.add(B, [rec(0, 2)])
+    hw: dict[Any, int | None] = {A: 1, B: 1}
+    driver.run()
+    tasks.release_idle(hw, 0.0)
+    clock[0] = 1.0
+    tasks.release_idle(hw, 1.0)  # A caught up and waited 1 s > 0.5 s: released
+    driver.run()
+    assert folded == [1, 2]
+    for t in (2.0, 3.0, 5.0):  # both empty for seconds, nothing held back: no wait runs
+        clock[0] = t
+        tasks.release_idle(hw, 1.0)
+    tasks.add(A, [rec(1, 10)])  # live: A's next record is fetched before B's earlier one
+    hw = {A: 2, B: 1}
+    driver.run()
+    assert folded == [1, 2]  # B is waited for again, not skipped because it was idle
+    clock[0] = 5.1
+    tasks.release_idle(hw, 0.1)
+    driver.run()
+    assert folded == [1, 2]  # still within the 0.5 s wait
+    tasks.add(B, [rec(1, 7)])
+    driver.run()
+    assert folded == [1, 2, 7]  # event-time order, as a replay folds it
+    hw = {A: 2, B: 2}
+    tasks.release_idle(hw, 0.0)  # now A's 10 is held back for B: the wait starts
+    driver.run()
+    assert folded == [1, 2, 7]
+    clock[0] = 5.7
+    tasks.release_idle(hw, 0.6)  # B caught up and waited 0.6 s: released
+    driver.run()
+    assert folded == [1, 2, 7, 10]
