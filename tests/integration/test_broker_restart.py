@@ -57,7 +57,9 @@ def test_broker_that_lost_its_data_stops_the_processor_naming_the_partition(
         feed_shop(broker.bootstrap, prefix, users=1, events=events[:50])  # topics recreated
         assert proc.wait(60) == 4
     log = proc.log()
-    assert "beyond the end of" in log and f"{prefix}." in log and "INSIGHT_ON_OFFSET_LOSS" in log
+    # the offsets lie past the new ends, and the topics carry new ids: either is named
+    assert "beyond the end of" in log or "was recreated" in log
+    assert f"{prefix}." in log and "INSIGHT_ON_OFFSET_LOSS" in log
     assert "stopped cleanly" not in log
 
 

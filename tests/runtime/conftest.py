@@ -115,6 +115,9 @@ class FakeSource:
             out.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
         return out
 
+    def topic_ids(self) -> dict[str, str]:
+        return {}  # topic recreation is tested against the real broker
+
     def seek(self, tp: TopicPartition, offset: int | None) -> None:
         self.seeks[(tp.topic, tp.partition)] = offset
 
