@@ -36,7 +36,7 @@ test: $(STAMP) $(SYSSTAMP) lint
 	$(BIN)/python -m pytest -q
 
 schema: $(STAMP)
-	$(BIN)/insight-stream schema --out schemas
+	$(BIN)/insight-stream schema --out schemas --doc docs/outputs.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache
