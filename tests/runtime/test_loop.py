@@ -213,9 +213,7 @@ def test_full_buffer_pauses_the_partition_until_it_drains(tmp_path: Path, fakes:
     assert runner.source.paused == set() and len(runner.processor.seen) == 31
 
 
-def test_commit_cycle_times_produce_checkpoint_and_commit_apart(
-    tmp_path: Path, fakes: Any
-) -> None:
+def test_commit_cycle_times_produce_checkpoint_and_commit_apart(tmp_path: Path, fakes: Any) -> None:
     R = fakes.Rec
     runner, _ = make(tmp_path, fakes, [[R("shop.clickstream", 0, 0, b"u1", ev("u1", 0))]])
     assert runner.run() == 0
@@ -226,9 +224,7 @@ def test_commit_cycle_times_produce_checkpoint_and_commit_apart(
         assert count >= 1, name
 
 
-def test_flush_latency_is_measured_only_when_something_was_sent(
-    tmp_path: Path, fakes: Any
-) -> None:
+def test_flush_latency_is_measured_only_when_something_was_sent(tmp_path: Path, fakes: Any) -> None:
     cfg = load_config({"INSIGHT_STATE_DIR": str(tmp_path)})
     sink = KafkaSink(cfg, producer=fakes.FakeProducer())
     sink.flush()
