@@ -112,7 +112,7 @@ class Metrics:
         )
         self.watermark = Gauge(
             P + "watermark_timestamp_seconds",
-            "Event time every assigned task has been folded up to (lowest task watermark).",
+            "Lowest task watermark: event time every assigned task that folded has reached.",
             registry=r,
         )
         self.stream_time = Gauge(
@@ -279,8 +279,9 @@ class Metrics:
             self.task_watermark.labels(task=label).set(ts / 1000)
             self.task_buffered.labels(task=label).set(buffered)
             self.task_blocked.labels(task=label).inc(blocked)
-        if tasks:
-            self.watermark.set(min(ts for ts, _, _ in tasks.values()) / 1000)
+        folded = [ts for ts, _, _ in tasks.values() if ts]  # a task never fed has no time yet
+        if folded:
+            self.watermark.set(min(folded) / 1000)
 
     def observe_stats(self, stats: Any) -> None:
         """Map processor.stats() (EngineStats) to gauges; refit totals become counter deltas."""

@@ -122,7 +122,7 @@ def test_event_time_and_timer_gauges_from_a_real_engine() -> None:
     assert stats.timers == len(proc.timers) >= 2
     m = Metrics()
     m.observe_stats(stats)
-    m.observe_tasks({0: (T0 + DAY, 0, 0.0), 1: (T0, 5, 0.0)})
+    m.observe_tasks({0: (T0 + DAY, 0, 0.0), 1: (T0, 5, 0.0), 2: (0, 0, 0.0)})  # 2: never fed
     text = m.render().decode()
     assert sample(text, "insight_stream_timer_queue_entries") == stats.timers
     assert sample(text, "insight_stream_stream_timestamp_seconds") == (T0 + DAY) / 1000
