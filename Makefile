@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.system-deps
 
-.PHONY: demo test lint venv system-deps schema clean
+.PHONY: demo test lint venv system-deps schema constraints clean
 
-$(STAMP): pyproject.toml
+# Versions come from constraints.txt (pinned), ranges from pyproject.toml.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,eval,deploy]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,eval,deploy]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -36,7 +37,15 @@ test: $(STAMP) $(SYSSTAMP) lint
 	$(BIN)/python -m pytest -q
 
 schema: $(STAMP)
-	$(BIN)/insight-stream schema --out schemas
+	$(BIN)/insight-stream schema --out schemas --doc docs/outputs.md
+
+# Re-pin after changing a range in pyproject.toml: install the newest allowed versions, freeze them.
+constraints:
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade -e '.[dev,eval,deploy]'
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	touch $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

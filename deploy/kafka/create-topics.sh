@@ -22,5 +22,8 @@ create "${PROFILES_TOPIC:-insight.profiles}" --config cleanup.policy=compact \
   --config min.compaction.lag.ms=60000 --config segment.ms=600000
 create "${ALERTS_TOPIC:-insight.churn-alerts}" --config retention.ms=1209600000
 create "${DLQ_TOPIC:-insight.dlq}" --config retention.ms=1209600000
+# Per-user engine state (docs/checkpointing.md), restored from here when a replica has no
+# local copy: compacted, one partition per input partition, as `run` itself would create it.
+create "${CHANGELOG_TOPIC:-insight-stream.state-changelog}" --config cleanup.policy=compact
 
 "$TOPICS" --bootstrap-server "$BOOTSTRAP" --describe

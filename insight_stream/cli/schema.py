@@ -8,17 +8,26 @@ from typing import Any
 
 import orjson
 
+from insight_stream.cli.outputs_doc import render_reference
 from insight_stream.events import EVENT_ADAPTER
 from insight_stream.events.outputs import ChurnAlert, DlqRecord, Profile
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+ID_PREFIX = "urn:insight-stream:schema:"
+"""``$id`` = prefix + file name: a stable name, not a URL that would have to be served."""
 
 
 def schemas() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema, for inputs (validation mode) and outputs (serialisation)."""
-    return {
+    raw = {
         "input-event.v1.json": EVENT_ADAPTER.json_schema(mode="validation"),
         "profile.v1.json": Profile.model_json_schema(mode="serialization"),
         "churn-alert.v1.json": ChurnAlert.model_json_schema(mode="serialization"),
         "dlq-record.v1.json": DlqRecord.model_json_schema(mode="serialization"),
+    }
+    return {
+        name: {"$schema": DIALECT, "$id": ID_PREFIX + name, **schema}
+        for name, schema in raw.items()
     }
 
 
@@ -32,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
     for name, schema in schemas().items():
         (out / name).write_bytes(render(schema))
         print(out / name)
+    if args.doc:
+        doc = Path(args.doc)
+        doc.write_text(render_reference(schemas()))
+        print(doc)
     return 0
 
 
@@ -44,4 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "committed copies live in schemas/ and a test fails when they drift from the code.",
     )
     p.add_argument("--out", default="schemas", help="output directory (default: %(default)s)")
+    p.add_argument(
+        "--doc",
+        metavar="PATH",
+        help="also write the Markdown field reference of the outputs (docs/outputs.md)",
+    )
     p.set_defaults(func=run)

@@ -6,7 +6,7 @@ so consumers can validate without importing this package.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,19 @@ Checked with adversarial input by tests/processor/test_profile_bound.py.
 """
 
 
+DlqReason = Literal[
+    "decode", "validation", "too_large", "too_old", "future_timestamp", "late", "processing"
+]
+"""Why a record went to the DLQ: ``decode``/``validation`` (not an event), the input limits
+``too_large``/``too_old``/``future_timestamp``, ``late`` (lateness policy ``dlq``) and
+``processing`` (a valid event the engine failed on)."""
+
+DLQ_REASONS: tuple[str, ...] = get_args(DlqReason)
+"""Every :data:`DlqReason`, in order: the metrics expose each one from zero."""
+
+_TS = "(epoch ms, event time)"
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -29,8 +42,8 @@ class _Out(BaseModel):
 class Recommendation(_Out):
     """One recommended item and why."""
 
-    item_id: str
-    score: float
+    item_id: str = Field(description="The recommended item.")
+    score: float = Field(description="Ranking score; higher first, comparable within a profile.")
     reason: str = Field(description='Human-readable reason, e.g. "bought with i12".')
     because_of: str | None = Field(None, description="The user's item that led here, if any.")
 
@@ -38,86 +51,93 @@ class Recommendation(_Out):
 class Segment(_Out):
     """The user's segment; ``id`` is stable for the life of the model."""
 
-    id: int
-    name: str
-    description: str
-    action: str
+    id: int = Field(description="Segment id, stable while the segment persists across refits.")
+    name: str = Field(description='Short name from the centroid, e.g. "high-value loyal".')
+    description: str = Field(description="The centroid in original units.")
+    action: str = Field(description="Suggested marketing action for the segment.")
 
 
 class Churn(_Out):
     """Churn risk now: ``risk`` = 1 - P(alive)."""
 
-    risk: float = Field(ge=0, le=1)
-    p_alive: float = Field(ge=0, le=1)
-    reasons: list[str]
+    risk: float = Field(ge=0, le=1, description="Probability that the customer has churned.")
+    p_alive: float = Field(ge=0, le=1, description="BG/NBD probability the customer is active.")
+    reasons: list[str] = Field(description="Readable signals behind the risk, strongest first.")
 
 
 class Rfm(_Out):
-    recency_days: float | None = Field(description="Days since last order (None: never ordered).")
-    frequency: int = Field(description="Repeat-countable orders (placed - cancelled).")
+    """Recency, frequency, monetary value."""
+
+    recency_days: float | None = Field(
+        ge=0, description="Days since last order (null: never ordered)."
+    )
+    frequency: int = Field(ge=0, description="Orders that stood (placed minus cancelled).")
     monetary: float = Field(description="Net spend after cancellations and returns.")
 
 
 class Profile(_Out):
     """Latest picture of one customer; key = user_id on ``insight.profiles`` (compacted)."""
 
-    schema_version: int = 1
-    user_id: str
-    updated_at: int = Field(description="Event time of the last event folded in (epoch ms).")
-    first_seen: int
-    last_seen: int
-    tenure_days: float
-    rfm: Rfm
-    orders: int
-    avg_order_value: float
-    returns: int
-    cancellations: int
-    sessions: int
-    avg_session_events: float
-    funnel: dict[str, float] = Field(description="view_to_cart, cart_to_order rates.")
-    top_categories: list[tuple[str, float]] = Field(
-        description="Decayed affinities, highest first."
+    schema_version: int = Field(1, description="Version of this record layout (v1).")
+    user_id: str = Field(description="The customer (also the record key).")
+    updated_at: int = Field(description=f"Event time of the last event folded in {_TS}.")
+    first_seen: int = Field(description=f"Earliest event of the customer {_TS}.")
+    last_seen: int = Field(description=f"Latest event of the customer {_TS}.")
+    tenure_days: float = Field(ge=0, description="Days from first_seen to updated_at.")
+    rfm: Rfm = Field(description="RFM: recency, frequency and monetary value of the orders.")
+    orders: int = Field(ge=0, description="Orders placed.")
+    avg_order_value: float = Field(ge=0, description="Gross spend per placed order.")
+    returns: int = Field(ge=0, description="Orders returned.")
+    cancellations: int = Field(ge=0, description="Orders cancelled.")
+    sessions: int = Field(ge=0, description="Browsing sessions.")
+    avg_session_events: float = Field(ge=0, description="Clickstream events per session.")
+    funnel: dict[str, float] = Field(
+        description="Rates view_to_cart (may exceed 1), cart_to_order, session_to_order."
     )
-    discount_sensitivity: float
-    demographics: dict[str, str] = Field(default_factory=dict)
-    segment: Segment | None = Field(description="None while segments warm up (see segment_status).")
+    top_categories: list[tuple[str, float]] = Field(
+        description="[category, share of the decayed affinity], highest first."
+    )
+    discount_sensitivity: float = Field(
+        ge=0, le=1, description="Share of placed orders that used a coupon."
+    )
+    demographics: dict[str, str] = Field(
+        default_factory=dict, description="Age band, gender, region, device, channel when sent."
+    )
+    segment: Segment | None = Field(description="null while segments warm up (see segment_status).")
     segment_status: Literal["warming_up", "ready"] = Field(
         "ready", description="warming_up until enough customers have enough sessions to cluster."
     )
-    recommendations: list[Recommendation]
-    churn: Churn
+    recommendations: list[Recommendation] = Field(description="Top-N items, best first.")
+    churn: Churn = Field(description="Churn risk at updated_at.")
 
 
 class ChurnAlert(_Out):
     """One alert per at-risk episode; ``alert_id`` is deterministic, so re-sends are idempotent."""
 
-    schema_version: int = 1
-    alert_id: str
-    user_id: str
-    ts: int = Field(description="Event time at which the risk crossed the threshold (epoch ms).")
-    risk: float
+    schema_version: int = Field(1, description="Version of this record layout (v1).")
+    alert_id: str = Field(description="Deterministic id of the episode: re-sends are duplicates.")
+    user_id: str = Field(description="The customer (also the record key).")
+    ts: int = Field(description=f"Event time at which the risk crossed the threshold {_TS}.")
+    risk: float = Field(ge=0, le=1, description="Churn risk when the alert was raised.")
     value: float = Field(description="Customer value used for the alert threshold (net spend).")
-    reasons: list[str]
-    action: str
-    top_category: str | None = None
-    recommended_items: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(description="Readable signals behind the risk, strongest first.")
+    action: str = Field(description="Suggested retention action.")
+    top_category: str | None = Field(None, description="The customer's favourite category.")
+    recommended_items: list[str] = Field(
+        default_factory=list, description="Items to feature in the retention offer."
+    )
 
 
 class DlqRecord(_Out):
-    """A record the engine could not decode, validate or accept; nothing is dropped silently.
+    """A record the engine could not decode, validate or accept; nothing is dropped silently."""
 
-    ``error_type``: ``decode``, ``validation``, ``too_large``, ``too_old``,
-    ``future_timestamp`` (input limits), ``late`` (engine lateness policy) or
-    ``processing`` (a valid event the engine failed on).
-    """
-
-    source_topic: str
-    partition: int | None = None
-    offset: int | None = None
-    error_type: str
+    source_topic: str = Field(description="Topic (or file) the record came from.")
+    partition: int | None = Field(None, ge=0, description="Source partition, if any.")
+    offset: int | None = Field(None, ge=0, description="Source offset, if any.")
+    error_type: DlqReason = Field(description="Why it was refused (see DlqReason).")
     error: str = Field(description="Names the field and the problem.")
     raw: str = Field(description="The raw record bytes, base64.")
     raw_truncated: bool = Field(
         False, description="True when ``raw`` keeps only the first bytes (too_large records)."
     )
-    key: str | None = None
+    key: str | None = Field(None, description="The source record key, if any.")

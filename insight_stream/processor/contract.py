@@ -58,6 +58,8 @@ class EngineStats:
     events: int
     alerts: int
     coverage: float = 0.0
+    timers: int = 0
+    """Inactivity-timer heap entries (stale ones included until popped)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

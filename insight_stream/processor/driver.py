@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from insight_stream.events.decode import decode
 from insight_stream.events.inputs import Event
-from insight_stream.events.outputs import DlqRecord
+from insight_stream.events.outputs import DlqReason, DlqRecord
 from insight_stream.processor.contract import Engine, Outputs
 from insight_stream.processor.errors import RejectedEvent
 from insight_stream.processor.merge import Merger
@@ -152,7 +152,7 @@ class Driver:
         """Fold one event directly (sources that are a single ordered stream already)."""
         return self.fold(Pending(event, None, None, "", None, None))
 
-    def _reject(self, item: Pending, reason: str, message: str) -> None:
+    def _reject(self, item: Pending, reason: DlqReason, message: str) -> None:
         rec = DlqRecord(
             source_topic=item.topic,
             partition=item.partition,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from insight_stream.events.outputs import DlqReason
+
 
 class RejectedEvent(Exception):
     """A valid event the engine will not fold; state is exactly as before the call.
@@ -14,7 +16,7 @@ class RejectedEvent(Exception):
     ('late', 'ts 1 is 9 ms behind stream time 10')
     """
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: DlqReason, message: str) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message

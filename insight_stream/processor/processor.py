@@ -387,6 +387,7 @@ class Processor:
             events=self.events,
             alerts=self.alerts_total,
             coverage=self.recs.coverage(),
+            timers=len(self.timers),
             extra={"duplicates": self.duplicates, "late_events": self.late_events},
         )
 

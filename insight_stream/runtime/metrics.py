@@ -1,8 +1,12 @@
 """Prometheus metrics of ``insight-stream run``, exactly as listed in docs/metrics.md.
 
 One registry per :class:`Metrics` (not the global default) so tests and the demo can run
-several loops in one process. Engine statistics are mapped to gauges once per commit, never
-per event: the hot path only touches plain ints that are folded in per batch.
+several loops in one process; the process and platform collectors (RSS, CPU, GC) are
+registered on it too. Engine statistics are mapped to gauges once per commit, never per
+event: the hot path only touches plain ints that are folded in per batch.
+
+``*_created`` series are switched off process-wide: they double the series count and no
+query here needs a counter's creation time (counter resets are visible anyway).
 """
 
 from __future__ import annotations
@@ -11,15 +15,54 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.metrics_core import Metric
 
 from insight_stream import __version__
+from insight_stream.events.outputs import DLQ_REASONS
+
+disable_created_metrics()
 
 P = "insight_stream_"
 _SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _BATCH = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000)
 _LAG = (0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400)
-RISK_BUCKETS = tuple(f"{i / 10:.1f}-{(i + 1) / 10:.1f}" for i in range(10))
+
+
+class RiskHistogram:
+    """Collector of users by published churn risk: a gauge histogram (cumulative ``le``).
+
+    The buckets go up and down with the users' risks, so it is a *gauge* histogram (no
+    ``rate()``); the text format shows it as a histogram plus a ``_gcount`` gauge. The
+    engine keeps decile counts, not the risks, so there is no ``_gsum``. A risk exactly on a
+    boundary counts in the bucket above it.
+    """
+
+    NAME = P + "churn_risk_ratio"
+
+    def __init__(self) -> None:
+        self.counts = [0] * 10  # until the first stats: the engine's deciles, all empty
+
+    def collect(self) -> list[Metric]:
+        m = Metric(self.NAME, "Users by published churn risk (gauge histogram).", "gaugehistogram")
+        total = 0
+        for i, n in enumerate(self.counts):
+            total += n
+            last = i == len(self.counts) - 1
+            le = "+Inf" if last else f"{(i + 1) / len(self.counts):g}"
+            m.add_sample(self.NAME + "_bucket", {"le": le}, total)
+        m.add_sample(self.NAME + "_gcount", {}, total)
+        return [m]
 
 
 class Metrics:
@@ -27,6 +70,8 @@ class Metrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry(auto_describe=True)
+        for collector in (ProcessCollector, PlatformCollector, GCCollector):
+            collector(registry=r)  # the default registry's copies are not on ours
         self.consumed = Counter(
             P + "events_consumed_total",
             "Input records consumed (valid or not).",
@@ -34,7 +79,7 @@ class Metrics:
             registry=r,
         )
         self.produced = Counter(
-            P + "events_produced_total",
+            P + "records_produced_total",
             "Records produced (profiles, alerts, dlq).",
             ["topic"],
             registry=r,
@@ -46,7 +91,7 @@ class Metrics:
             registry=r,
         )
         self.batch_size = Histogram(
-            P + "batch_size_events", "Records per polled batch.", buckets=_BATCH, registry=r
+            P + "batch_size_records", "Records per polled batch.", buckets=_BATCH, registry=r
         )
         self.event_lag = Histogram(
             P + "event_time_lag_seconds",
@@ -65,10 +110,37 @@ class Metrics:
             ["topic", "partition"],
             registry=r,
         )
+        self.watermark = Gauge(
+            P + "watermark_timestamp_seconds",
+            "Lowest task watermark: event time every assigned task that folded has reached.",
+            registry=r,
+        )
+        self.stream_time = Gauge(
+            P + "stream_timestamp_seconds",
+            "Engine stream time: largest event time folded (or advanced while idle).",
+            registry=r,
+        )
+        self.timers = Gauge(
+            P + "timer_queue_entries",
+            "Inactivity-timer heap entries (stale ones included until popped).",
+            registry=r,
+        )
         self.commits = Counter(P + "commits_total", "Successful offset commits.", registry=r)
         self.commit_duration = Histogram(
             P + "commit_duration_seconds",
-            "Flush + checkpoint + commit time.",
+            "Group offset commit to the broker, per commit cycle.",
+            buckets=_SECONDS,
+            registry=r,
+        )
+        self.checkpoint_duration = Histogram(
+            P + "checkpoint_duration_seconds",
+            "Engine state snapshot + local SQLite transaction (state and offsets), per cycle.",
+            buckets=_SECONDS,
+            registry=r,
+        )
+        self.produce_latency = Histogram(
+            P + "produce_latency_seconds",
+            "Per flush: first record queued to every record acknowledged by the broker.",
             buckets=_SECONDS,
             registry=r,
         )
@@ -92,16 +164,18 @@ class Metrics:
             P + "active_users", "Users with state in this instance.", registry=r
         )
         self.refits = Counter(P + "model_refits_total", "Population refits.", ["model"], registry=r)
-        self.churn_risk = Gauge(
-            P + "churn_risk_users", "Users per churn-risk decile.", ["bucket"], registry=r
-        )
+        self.churn_risk = RiskHistogram()
+        r.register(self.churn_risk)
         self.coverage = Gauge(
             P + "recommendation_coverage_ratio",
             "Share of catalog items in someone's recommendations/neighbour lists.",
             registry=r,
         )
         self.quality = Gauge(
-            P + "model_quality", "Online prequential quality.", ["metric"], registry=r
+            P + "model_quality_ratio",
+            "Online prequential quality (0-1).",
+            ["metric"],
+            registry=r,
         )
         self.broker_errors = Counter(
             P + "broker_errors_total",
@@ -168,14 +242,12 @@ class Metrics:
         )
         self.build_info = Gauge(P + "build_info", "Always 1.", ["version"], registry=r)
         self.build_info.labels(version=__version__).set(1)
-        for reason in ("decode", "validation"):
+        for reason in DLQ_REASONS:
             self.dlq.labels(reason=reason)
         for op in ("poll", "produce", "commit", "connect", "offset_loss"):
             self.broker_errors.labels(operation=op)
         for kind in ("assigned", "revoked"):
             self.rebalances.labels(kind=kind)
-        for bucket in RISK_BUCKETS:
-            self.churn_risk.labels(bucket=bucket).set(0)
         self._refits_seen: dict[str, float] = {}
         self._lag_labels: set[tuple[str, str]] = set()
         self._segment_labels: set[str] = set()
@@ -207,6 +279,9 @@ class Metrics:
             self.task_watermark.labels(task=label).set(ts / 1000)
             self.task_buffered.labels(task=label).set(buffered)
             self.task_blocked.labels(task=label).inc(blocked)
+        folded = [ts for ts, _, _ in tasks.values() if ts]  # a task never fed has no time yet
+        if folded:
+            self.watermark.set(min(folded) / 1000)
 
     def observe_stats(self, stats: Any) -> None:
         """Map processor.stats() (EngineStats) to gauges; refit totals become counter deltas."""
@@ -218,6 +293,11 @@ class Metrics:
         active = get("active_users")
         if active is not None:
             self.active_users.set(active)
+        if get("stream_time_ms"):
+            self.stream_time.set(get("stream_time_ms") / 1000)
+        timers = get("timers")
+        if timers is not None:
+            self.timers.set(timers)
         sizes = {str(k): v for k, v in (get("segment_sizes") or {}).items()}
         for stale in self._segment_labels - set(sizes):
             self.segment_users.remove(stale)
@@ -247,15 +327,9 @@ class Metrics:
                 self.quality.labels(metric=str(name)).set(value)
 
     def _observe_histogram(self, hist: Any) -> None:
-        """Accept a 10-element sequence (deciles) or a mapping bucket-label -> count."""
-        if not hist:
-            return
-        if isinstance(hist, Mapping):
-            items = [(str(k), v) for k, v in hist.items()]
-        else:
-            items = list(zip(RISK_BUCKETS, hist, strict=False))
-        for bucket, count in items:
-            self.churn_risk.labels(bucket=bucket).set(count)
+        """Users per decile of published risk (EngineStats.churn_risk_histogram)."""
+        if hist:
+            self.churn_risk.counts = list(hist)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -80,6 +80,9 @@ class KafkaSink:
         self._stopping = stopping or threading.Event()
         self._inflight: list[tuple[_Record, Any]] = []
         self._retry: list[_Record] = []
+        self._first_queued: float | None = None  # perf_counter of the first send since flush
+        self.flush_latency_s: float | None = None
+        """Last :meth:`flush`: first record queued to all acknowledged (None: nothing sent)."""
 
     def send(
         self,
@@ -91,6 +94,8 @@ class KafkaSink:
     ) -> None:
         """Queue one record (``partition`` None: by key); errors are kept for :meth:`flush`."""
         rec = (topic, key, value, headers, partition)
+        if self._first_queued is None:
+            self._first_queued = time.perf_counter()
         try:
             fut = self.producer.send(
                 topic, value=value, key=key, headers=headers, partition=partition
@@ -120,6 +125,8 @@ class KafkaSink:
                 self._check_deadline(start, attempt, [])
             failed = self._collect(delivered)
             if not failed:
+                first, self._first_queued = self._first_queued, None
+                self.flush_latency_s = None if first is None else time.perf_counter() - first
                 return delivered
             attempt += 1
             self._check_deadline(start, attempt, failed)

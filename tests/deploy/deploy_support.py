@@ -103,7 +103,9 @@ def compose_model() -> dict[str, Any]:
 def documented_metrics() -> dict[str, str]:
     """Metric name -> type, from the table in docs/metrics.md (the app's metrics contract)."""
     rows = re.findall(
-        r"^\|\s*`(insight_stream_[a-z0-9_]+)`\s*\|\s*(\w+)\s*\|", METRICS_DOC.read_text(), re.M
+        r"^\|\s*`((?:insight_stream|process|python)_[a-z0-9_]+)`\s*\|\s*(\w+)\s*\|",
+        METRICS_DOC.read_text(),
+        re.M,
     )
     assert rows, f"no metrics table found in {METRICS_DOC}"
     return dict(rows)
@@ -116,6 +118,8 @@ def series_names(documented: dict[str, str]) -> set[str]:
         names.add(name)
         if kind == "histogram":
             names.update(f"{name}{s}" for s in ("_bucket", "_sum", "_count"))
+        elif kind == "gaugehistogram":
+            names.update(f"{name}{s}" for s in ("_bucket", "_gcount"))
     return names
 
 
@@ -157,7 +161,7 @@ def substitute(expr: str, rate_interval: str = "30s") -> str:
     """Replace Grafana's template variables the way Grafana would for an "All" selection."""
     expr = expr.replace("$__rate_interval", rate_interval).replace("$__interval", rate_interval)
     expr = expr.replace("$__range", "5m")
-    expr = re.sub(r"\$\{?instance\}?", ".*", expr)
+    expr = re.sub(r"\$\{?(instance|job)\}?", ".*", expr)
     assert "$" not in expr, f"unsubstituted variable in {expr!r}"
     return expr
 

@@ -7,6 +7,7 @@ port clashes, settings the app does not know, and config files that disagree.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -17,6 +18,7 @@ from deploy_support import (
     APP_SERVICE,
     COMPOSE_FILE,
     DASHBOARD,
+    DOCKERFILE,
     GRAFANA_DATASOURCES,
     GRAFANA_PROVIDERS,
     PROM_CONFIG,
@@ -214,3 +216,41 @@ def test_grafana_provisioning(compose: dict[str, Any]) -> None:
     assert PurePosixPath(provider["options"]["path"]) == dashboards
     home = PurePosixPath(env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"])
     assert home == dashboards / DASHBOARD.name
+
+
+def test_app_state_dir_is_a_named_volume(compose: dict[str, Any]) -> None:
+    app = compose["services"][APP_SERVICE]
+    state_dir = app["environment"]["INSIGHT_STATE_DIR"]
+    (vol,) = [v for v in app["volumes"] if v["target"] == state_dir]
+    assert vol["type"] == "volume" and vol["source"] in compose["volumes"]
+    assert not vol.get("read_only")
+
+
+def test_replicas_share_the_volume_through_state_slots(compose: dict[str, Any]) -> None:
+    """One volume for every replica: each must take its own directory (deploy/state_slot.py)."""
+    app = compose["services"][APP_SERVICE]
+    script, command = app["entrypoint"][1], app["entrypoint"][2:]
+    assert app["entrypoint"][0] == "python" and command == ["insight-stream"]
+    copied = [c.split() for c in DOCKERFILE.read_text().splitlines() if c.startswith("COPY ")]
+    assert ["COPY", "deploy/state_slot.py", script] in copied
+
+
+def test_topic_init_creates_the_changelog_topic(compose: dict[str, Any]) -> None:
+    init = compose["services"]["topic-init"]
+    app_env = compose["services"][APP_SERVICE]["environment"]
+    cfg = load_config({k: v for k, v in app_env.items() if k.startswith("INSIGHT_")})
+    assert cfg.changelog
+    assert init["environment"]["CHANGELOG_TOPIC"] == cfg.changelog_topic
+    script = (REPO / "deploy" / "kafka" / "create-topics.sh").read_text()
+    (line,) = [ln for ln in script.splitlines() if "CHANGELOG_TOPIC" in ln]
+    assert line.startswith("create ") and "cleanup.policy=compact" in line
+
+
+def test_compose_points_to_an_existing_deploy_guide() -> None:
+    refs = re.findall(r"docs/[\w.-]+\.md", COMPOSE_FILE.read_text())
+    assert "docs/deploy.md" in refs
+    for ref in refs:
+        assert (REPO / ref).is_file(), f"docker-compose.yml points to missing {ref}"
+    guide = (REPO / "docs" / "deploy.md").read_text()
+    for topic in ("--scale", "INSIGHT_ON_OFFSET_LOSS", "exit 4", "state-changelog", "Grafana"):
+        assert topic in guide, f"docs/deploy.md says nothing about {topic}"

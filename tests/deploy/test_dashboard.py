@@ -1,5 +1,6 @@
-"""The Grafana dashboard: well-formed, bound to the provisioned datasource, valid PromQL,
-and covering every metric the app documents. (Live data: test_live_prometheus.py.)"""
+"""The Grafana dashboard: well-formed, importable into another Grafana (datasource and job are
+template variables), valid PromQL, readable units and axes, and covering every metric the app
+documents. (Live data: test_live_prometheus.py.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import promql_parser
 import pytest
 from deploy_support import (
+    DASHBOARD,
     GRAFANA_DATASOURCES,
     dashboard_queries,
     documented_metrics,
@@ -34,9 +36,13 @@ REQUIRED = {
     "Rebalances": "insight_stream_rebalances_total",
     "Segment sizes": "insight_stream_segment_users",
     "Churn alert rate": "insight_stream_churn_alerts_total",
-    "Churn risk distribution": "insight_stream_churn_risk_users",
+    "Churn risk distribution": "insight_stream_churn_risk_ratio_bucket",
     "Recommendation coverage": "insight_stream_recommendation_coverage_ratio",
-    "Model quality": "insight_stream_model_quality",
+    "Model quality": "insight_stream_model_quality_ratio",
+    "Stream time and watermark": "insight_stream_watermark_timestamp_seconds",
+    "Timer queue": "insight_stream_timer_queue_entries",
+    "Checkpoint and produce latency": "insight_stream_checkpoint_duration_seconds_bucket",
+    "Memory": "process_resident_memory_bytes",
 }
 
 
@@ -68,8 +74,14 @@ def test_grid_positions(dashboard: dict[str, Any]) -> None:
         assert not (overlap_x and overlap_y), f"panels {a} and {b} overlap"
 
 
-def test_datasource_is_the_provisioned_one(dashboard: dict[str, Any]) -> None:
-    uid = provisioned_uid()
+def _variables(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in dashboard["templating"]["list"]}
+
+
+def test_datasource_is_a_template_variable(dashboard: dict[str, Any]) -> None:
+    """Every query goes through ``${datasource}``, so an import picks any Prometheus."""
+    var = _variables(dashboard)["datasource"]
+    assert (var["type"], var["query"]) == ("datasource", "prometheus")
     refs = []
     for panel in iter_panels(dashboard["panels"]):
         if panel["type"] == "row":
@@ -79,13 +91,84 @@ def test_datasource_is_the_provisioned_one(dashboard: dict[str, Any]) -> None:
             (f"panel {panel['id']} {t['refId']}", t.get("datasource")) for t in panel["targets"]
         ]
     refs += [
-        (f"variable {v['name']}", v.get("datasource")) for v in dashboard["templating"]["list"]
+        (f"variable {v['name']}", v.get("datasource"))
+        for v in dashboard["templating"]["list"]
+        if v["type"] == "query"
     ]
+    assert len(refs) > 40
     for where, ds in refs:
-        assert isinstance(ds, dict) and ds.get("uid") == uid, (
-            f"{where}: datasource {ds} != uid {uid}"
-        )
-        assert ds.get("type") == "prometheus", where
+        assert ds == {"type": "prometheus", "uid": "${datasource}"}, f"{where}: {ds}"
+    # the compose stack's provisioned datasource is the default, not baked into the JSON
+    assert provisioned_uid() not in DASHBOARD.read_text()
+    (provisioned,) = load_yaml(GRAFANA_DATASOURCES)["datasources"]
+    assert provisioned["isDefault"] is True
+
+
+def _job_matchers(expr: str) -> list[tuple[str, str]]:
+    """(metric, job matcher) of every vector selector, with ``$job`` kept visible."""
+    found: list[tuple[str, str]] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            jobs = [str(m) for m in node.matchers.matchers if m.name == "job"]
+            found.append((node.name, ",".join(jobs)))
+
+    promql_parser.walk(promql_parser.parse(substitute(expr.replace("$job", "JOBVAR"))), visit)
+    return found
+
+
+def test_job_is_a_template_variable_used_by_every_query(dashboard: dict[str, Any]) -> None:
+    var = _variables(dashboard)["job"]
+    assert var["type"] == "query" and var["current"]["value"] == "insight-stream"
+    assert "$job" in _variables(dashboard)["instance"]["definition"]
+    selectors = [(where, sel) for where, expr in QUERIES for sel in _job_matchers(expr)]
+    assert len(selectors) >= len(QUERIES)
+    for where, (metric, job) in selectors:
+        assert job == 'job=~"JOBVAR"', f"{where}: {metric} selects job by {job!r}"
+
+
+def _panel(dashboard: dict[str, Any], fragment: str) -> dict[str, Any]:
+    (panel,) = [p for p in iter_panels(dashboard["panels"]) if fragment in p["title"].lower()]
+    return panel
+
+
+@pytest.mark.parametrize("fragment", ["model quality", "recommendation coverage"])
+def test_quality_panels_are_percentages(dashboard: dict[str, Any], fragment: str) -> None:
+    defaults = _panel(dashboard, fragment)["fieldConfig"]["defaults"]
+    assert (defaults["unit"], defaults["min"], defaults["max"]) == ("percentunit", 0, 1)
+
+
+def test_every_ratio_metric_is_shown_as_a_percentage(dashboard: dict[str, Any]) -> None:
+    ratio_panels = [
+        p
+        for p in iter_panels(dashboard["panels"])
+        for t in p.get("targets", [])
+        if "_ratio{" in t["expr"] and "_bucket" not in t["expr"]
+    ]
+    assert len(ratio_panels) >= 2
+    for panel in ratio_panels:
+        assert panel["fieldConfig"]["defaults"]["unit"] == "percentunit", panel["title"]
+
+
+def _right_axis_refs(panel: dict[str, Any]) -> set[str]:
+    return {
+        o["matcher"]["options"]
+        for o in panel["fieldConfig"]["overrides"]
+        if o["matcher"]["id"] == "byFrameRefID"
+        and {"id": "custom.axisPlacement", "value": "right"} in o["properties"]
+    }
+
+
+def test_alerts_and_profiles_have_separate_axes(dashboard: dict[str, Any]) -> None:
+    panel = _panel(dashboard, "churn alert rate")
+    refs = {
+        metric: t["refId"]
+        for t in panel["targets"]
+        for metric in metric_names(substitute(t["expr"]))
+    }
+    right = _right_axis_refs(panel)
+    assert refs["insight_stream_profiles_published_total"] in right
+    assert refs["insight_stream_churn_alerts_total"] not in right
 
 
 @pytest.mark.parametrize(("where", "expr"), QUERIES, ids=[w for w, _ in QUERIES])
@@ -95,9 +178,9 @@ def test_expression_parses(where: str, expr: str) -> None:
 
 def test_variable_queries_parse(dashboard: dict[str, Any]) -> None:
     variables = variable_queries(dashboard)
-    assert [name for name, _ in variables] == ["instance"]
+    assert [name for name, _ in variables] == ["job", "instance"]
     for _, selector in variables:
-        promql_parser.parse(selector)
+        promql_parser.parse(substitute(selector))
 
 
 def test_metrics_exist_and_all_are_shown(dashboard: dict[str, Any]) -> None:

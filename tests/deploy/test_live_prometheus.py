@@ -181,7 +181,10 @@ def test_every_dashboard_expression_returns_data(live: Live) -> None:
     pending = {
         where: substitute(expr, RATE_INTERVAL) for where, expr in dashboard_queries(dashboard)
     }
-    pending |= {f"variable {name}": sel for name, sel in variable_queries(dashboard)}
+    pending |= {
+        f"variable {name}": substitute(sel, RATE_INTERVAL)
+        for name, sel in variable_queries(dashboard)
+    }
     last: dict[str, Any] = {}
     started = time.monotonic()
     deadline = started + FIRST_DATA_TIMEOUT_S
@@ -202,7 +205,7 @@ def test_dashboard_shows_traffic_and_dead_letters(live: Live) -> None:
     """Not just zeros: events flow in and out, and the malformed input reaches the DLQ."""
     checks = {
         "consumed": "sum(increase(insight_stream_events_consumed_total[5m])) > 0",
-        "produced": "sum(increase(insight_stream_events_produced_total[5m])) > 0",
+        "produced": "sum(increase(insight_stream_records_produced_total[5m])) > 0",
         "dlq": "sum(insight_stream_dlq_records_total) > 0",
         "profiles": "sum(insight_stream_profiles_published_total) > 0",
         "commits": "sum(insight_stream_commits_total) > 0",

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
+from jsonschema import Draft202012Validator
 from kafka import KafkaConsumer, TopicPartition
 
 from insight_stream.events import DlqRecord, decode
@@ -31,6 +32,7 @@ from .support import Proc, feed_shop, runtime_env, sum_metric
 pytestmark = pytest.mark.integration
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 E2E_SHOP = {"users": 600, "days": 90, "seed": 3, "malformed_rate": 0.03}
 
 
@@ -124,6 +126,24 @@ def test_live_run_publishes_what_replay_publishes(finished: dict[str, Any]) -> N
     assert not differences(got, want)
 
 
+@pytest.mark.parametrize(
+    ("topic", "schema"), [("profiles", "profile.v1.json"), ("alerts", "churn-alert.v1.json")]
+)
+def test_published_records_validate_against_the_committed_schemas(
+    finished: dict[str, Any], topic: str, schema: str
+) -> None:
+    """What consumers receive is what schemas/ promises, checked by an independent validator."""
+    validator = Draft202012Validator(orjson.loads((SCHEMAS / schema).read_bytes()))
+    records = [r for r in finished["out"][topic] if r.value is not None]  # tombstones: erasure
+    assert len(records) > 20
+    invalid = {
+        r.key: [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors][:3]
+        for r in records
+        if (errors := list(validator.iter_errors(orjson.loads(r.value))))
+    }
+    assert not invalid, f"{len(invalid)} of {len(records)} {topic} invalid, e.g. {invalid}"
+
+
 def test_dlq_records_carry_raw_bytes_and_headers(finished: dict[str, Any]) -> None:
     shop, dlq = finished["shop"], finished["out"]["dlq"]
     assert shop.truth.malformed > 0
@@ -159,7 +179,7 @@ def test_every_documented_metric_is_exposed_with_sane_values(finished: dict[str,
     assert sum_metric(text, "insight_stream_profiles_published_total") == profiles
     assert (
         sum_metric(
-            text, "insight_stream_events_produced_total", topic=f"{finished['prefix']}.profiles"
+            text, "insight_stream_records_produced_total", topic=f"{finished['prefix']}.profiles"
         )
         == profiles
     )
@@ -167,10 +187,10 @@ def test_every_documented_metric_is_exposed_with_sane_values(finished: dict[str,
     assert sum_metric(text, "insight_stream_active_users") == len(
         latest_by_key(finished["out"]["profiles"])
     )
-    assert sum_metric(text, "insight_stream_churn_risk_users") == sum_metric(
+    assert sum_metric(text, "insight_stream_churn_risk_ratio_gcount") == sum_metric(
         text, "insight_stream_active_users"
     )
-    assert sum_metric(text, "insight_stream_batch_size_events_count") >= 1
+    assert sum_metric(text, "insight_stream_batch_size_records_count") >= 1
     assert sum_metric(text, "insight_stream_rebalances_total", kind="assigned") >= 1
     assert sum_metric(text, "insight_stream_build_info") == 1
     assert (

@@ -211,3 +211,27 @@ def test_full_buffer_pauses_the_partition_until_it_drains(tmp_path: Path, fakes:
     assert runner.tasks.positions()[("shop.clickstream", 0)] == 0  # nothing folded yet
     runner._step(runner.source.poll(0))
     assert runner.source.paused == set() and len(runner.processor.seen) == 31
+
+
+def test_commit_cycle_times_produce_checkpoint_and_commit_apart(tmp_path: Path, fakes: Any) -> None:
+    R = fakes.Rec
+    runner, _ = make(tmp_path, fakes, [[R("shop.clickstream", 0, 0, b"u1", ev("u1", 0))]])
+    assert runner.run() == 0
+    text = runner.metrics.render().decode()
+    for name in ("produce_latency", "checkpoint_duration", "commit_duration"):
+        line = f"insight_stream_{name}_seconds_count "
+        (count,) = [float(x.split()[1]) for x in text.splitlines() if x.startswith(line)]
+        assert count >= 1, name
+
+
+def test_flush_latency_is_measured_only_when_something_was_sent(tmp_path: Path, fakes: Any) -> None:
+    cfg = load_config({"INSIGHT_STATE_DIR": str(tmp_path)})
+    sink = KafkaSink(cfg, producer=fakes.FakeProducer())
+    sink.flush()
+    assert sink.flush_latency_s is None
+    sink.send("insight.profiles", b"u1", b"{}")
+    sink.flush()
+    first = sink.flush_latency_s
+    assert first is not None and first >= 0
+    sink.flush()
+    assert sink.flush_latency_s is None  # the next flush starts from its own first record
