@@ -62,3 +62,16 @@ def test_existing_topics_that_do_not_fit_stop_the_start(
     assert (
         f"topic {clicks} has 2 partitions but INSIGHT_PARTITIONS (--partitions) is 4" in res.stderr
     )
+
+
+def test_removed_sasl_password_flag_says_why() -> None:
+    res = cli("run", "--sasl-password", "hunter2")
+    assert res.returncode == 2
+    assert "--sasl-password was removed" in res.stderr and "ps" in res.stderr
+    assert "INSIGHT_SASL_PASSWORD_FILE" in res.stderr
+
+
+def test_unknown_insight_variable_stops_the_start() -> None:
+    res = cli("run", env={"INSIGHT_BATCH_SIZ": "10"})
+    assert res.returncode == 2
+    assert "did you mean INSIGHT_BATCH_SIZE?" in res.stderr
