@@ -10,10 +10,12 @@ loss may roll back the last one, which only means replaying a few more records.
 from __future__ import annotations
 
 import fcntl
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from insight_stream.processor.contract import STATE_FORMAT
 
@@ -96,6 +98,28 @@ class CheckpointStore:
                 f"{STATE_FORMAT}. Remove the directory to restore from the changelog (or "
                 "rebuild from the input), or run the version that wrote it"
             )
+
+    def check_settings(self, settings: Mapping[str, Any], advice: str) -> None:
+        """Refuse state built under other values of ``settings`` (those that change what the
+        saved state means), naming each changed key; first use records them.
+
+        A key the stored set lacks (added by a newer build) is recorded, not refused.
+        """
+        stored = json.loads(self._meta("engine_state_settings") or "{}")
+        changed = [
+            f"{key} = {json.dumps(stored[key])} there, {json.dumps(value)} now"
+            for key, value in settings.items()
+            if key in stored and stored[key] != value
+        ]
+        if changed:
+            raise StoreMismatchError(
+                f"{self.path} holds state built with other engine settings that change what "
+                f"saved state means: {'; '.join(changed)}. {advice}"
+            )
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('engine_state_settings', ?)",
+            (json.dumps({**stored, **settings}, sort_keys=True),),
+        )
 
     @property
     def changelog_cycle(self) -> int:

@@ -144,7 +144,9 @@ class Runner:
         if self._wait_s > 0:
             timeout = max(1, min(timeout, int(self._wait_s * 1000) + 1))
         try:
-            return self.source.poll(timeout)
+            batch = self.source.poll(timeout)
+            self._broker_contact(batch)
+            return batch
         except OffsetOutOfRangeError as exc:
             lost = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
             self._offset_lost({(tp.topic, tp.partition): o for tp, o in lost.items()})
@@ -156,6 +158,14 @@ class Runner:
             return {}
         finally:
             self.metrics.polled()
+
+    def _broker_contact(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        """Records fetched, or a heartbeat answered: the broker is there (for /healthz)."""
+        if batch:
+            self.metrics.broker_seen()
+        seen = self.source.last_contact()
+        if seen is not None:
+            self.metrics.broker_seen(seen)
 
     def _offset_lost(self, lost: dict[Key, int]) -> None:
         """The broker no longer has the records at our offsets: fail loudly or, by policy,
