@@ -67,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
         print("topics      " + ", ".join(f"{t} ({n})" for t, n in sorted(parts.items())))
         producer = fast_producer(broker.bootstrap)
         try:
-            with Progress(None, "produce", force=True) as bar:
+            with Progress(None, "produce") as bar:
                 fed = feed(
                     producer,
                     shop.events(),
@@ -84,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
             positions = r.tasks.positions()
             return all(positions.get(k, 0) >= v for k, v in ends.items()) and r.settled
 
-        with Progress(fed.total, "process", force=True) as bar:
+        with Progress(fed.total, "process") as bar:
             code = run(cfg, on_batch=bar.update, until=done, engine=engine)
         if code != 0:
             print(f"engine stopped with exit code {code}", file=sys.stderr)
@@ -123,7 +123,7 @@ def _compare_with_replay(shop: Any, kafka: Any, engine: Any) -> None:
 
     with (
         tempfile.TemporaryDirectory(prefix="insight-demo-replay-") as tmp,
-        Progress(None, "replay", force=True) as bar,
+        Progress(None, "replay") as bar,
     ):
         shop.write(Path(tmp), progress=bar.update)
         want = replay_dir(Path(tmp), config=engine)
