@@ -38,10 +38,10 @@ def to_toml(cfg: EngineConfig | None = None) -> str:
         "# insight-stream engine settings (insight-stream config --print-defaults).",
         f"# Use with --engine-config PATH or {ENGINE_CONFIG_ENV}=PATH; a variable such as",
         f"# {env_name('churn.alert_threshold')}=0.8 overrides one key.",
-        "# Not here, runtime settings instead: "
-        + "; ".join(f"{k}: {v}" for k, v in RUNTIME_OWNED.items()),
-        "# [state] marks keys that change what saved state means: a restart with another",
-        "# value is refused; use a new state directory and group, or keep the old value.",
+        "# Runtime settings instead of keys here:",
+        *(f"#   {k}: {v}" for k, v in RUNTIME_OWNED.items()),
+        "# Keys marked [state] change what saved state means: a restart with another value",
+        "# is refused; use a new state directory and group, or keep the old value.",
         "",
     ]
     lines += _keys(EngineConfig, "", cfg, top_level_keys())
