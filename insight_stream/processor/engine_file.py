@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import tomllib
 import types
 import typing
@@ -121,6 +122,20 @@ def state_settings(cfg: EngineConfig) -> dict[str, Any]:
         value = getattr(getattr(cfg, section), key)
         out[dotted] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+def changed_state_settings(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """``key = old there, new now`` for each state-bound key whose value differs (keys one
+    side lacks, e.g. added by a newer build, are not a change).
+
+    >>> changed_state_settings({"segments.k": None}, {"segments.k": 5})
+    ['segments.k = null there, 5 now']
+    """
+    return [
+        f"{key} = {json.dumps(stored[key])} there, {json.dumps(value)} now"
+        for key, value in current.items()
+        if key in stored and stored[key] != value
+    ]
 
 
 def env_name(dotted: str) -> str:

@@ -27,13 +27,14 @@ from insight_stream.processor import EngineConfig, Processor
 from insight_stream.processor.engine_file import state_settings
 from insight_stream.runtime.changelog import Changelog
 from insight_stream.runtime.checkpoint import (
+    STATE_SETTINGS_ADVICE,
     CheckpointStore,
     StateDirLockedError,
     StoreMismatchError,
 )
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.health import HealthServer
-from insight_stream.runtime.loop import Runner
+from insight_stream.runtime.loop import EXIT_MISFIT, Runner
 from insight_stream.runtime.metrics import Metrics
 from insight_stream.runtime.sink import KafkaSink
 from insight_stream.runtime.source import KafkaSource
@@ -41,13 +42,7 @@ from insight_stream.runtime.topics import TopicMismatchError, ensure_topics
 
 log = logging.getLogger(__name__)
 
-EXIT_MISFIT = 2
 EXIT_BROKER_UNREACHABLE = 5
-STATE_SETTINGS_ADVICE = (
-    "Set them back to the old values (engine config file or INSIGHT_ENGINE__SECTION__KEY), or "
-    "start afresh with a new INSIGHT_STATE_DIR and INSIGHT_GROUP_ID (a new group has its own "
-    "changelog and reads the input from the start)"
-)
 T = TypeVar("T")
 
 
@@ -196,7 +191,11 @@ def run(
             stop=stop,
             until=until,
             on_batch=on_batch,
-            changelog=Changelog(cfg, sink, store.instance_id) if cfg.changelog else None,
+            changelog=(
+                Changelog(cfg, sink, store.instance_id, state_settings(engine_cfg))
+                if cfg.changelog
+                else None
+            ),
         )
         if on_runner is not None:
             on_runner(runner)

@@ -9,8 +9,9 @@ Per commit cycle *c*, in this order:
    erased), and the shared models in chunks on the writer's lowest partition (key
    ``\\x00shared``), every record with headers ``writer`` and ``cycle``;
 2. flush;
-3. one *marker* per owned partition (key ``\\x00checkpoint``): the cycle, the writer and the
-   input offsets and applied counts of every partition the writer owns;
+3. one *marker* per owned partition (key ``\\x00checkpoint``): the cycle, the writer, the
+   input offsets and applied counts of every partition the writer owns, and the writer's
+   state-bound engine settings (a restore under other values is refused);
 4. flush, then the local checkpoint (which records *c*) and the group commit.
 
 A marker is written only once the whole cycle's data is acknowledged. Restoring a partition
@@ -57,8 +58,17 @@ class Restored:
 class Changelog:
     """Writes the changelog through the output sink and reads it back with its own consumer."""
 
-    def __init__(self, cfg: RuntimeConfig, sink: KafkaSink, writer: str) -> None:
+    def __init__(
+        self,
+        cfg: RuntimeConfig,
+        sink: KafkaSink,
+        writer: str,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``settings``: the writer's state-bound engine settings, carried by every marker so
+        a restore can refuse state built under other values."""
         self.cfg, self.sink, self.writer = cfg, sink, writer
+        self.settings = dict(settings or {})
         self.topic = cfg.changelog_topic
 
     # -- writing ----------------------------------------------------------------------
@@ -99,6 +109,7 @@ class Changelog:
                 "shared_partition": parts[0] if parts else None,
                 "offsets": [[t, p, o] for (t, p), o in sorted(offsets.items())],
                 "applied": [[t, p, n] for (t, p), n in sorted(applied.items())],
+                "engine_settings": self.settings,
             }
         )
         for part in parts:

@@ -27,9 +27,10 @@ from kafka.errors import KafkaError, OffsetOutOfRangeError
 
 from insight_stream.processor.contract import Engine
 from insight_stream.processor.driver import Driver, Pending
+from insight_stream.processor.engine_file import changed_state_settings
 from insight_stream.processor.router import Record, Router
 from insight_stream.runtime.changelog import Changelog
-from insight_stream.runtime.checkpoint import CheckpointStore
+from insight_stream.runtime.checkpoint import STATE_SETTINGS_ADVICE, CheckpointStore
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.metrics import Metrics
 from insight_stream.runtime.sink import KafkaSink, ProduceFailedError
@@ -39,11 +40,15 @@ from insight_stream.runtime.tasks import InputTasks
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
-EXIT_OK, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 3, 4
+EXIT_OK, EXIT_MISFIT, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 2, 3, 4
 
 
 class OffsetLostError(RuntimeError):
     """A checkpointed offset lies beyond the end of its partition (INSIGHT_ON_OFFSET_LOSS=fail)."""
+
+
+class StateSettingsError(RuntimeError):
+    """The changelog's state was built under other state-bound engine settings."""
 
 
 Key = tuple[str, int]
@@ -134,6 +139,9 @@ class Runner:
         except OffsetLostError as exc:
             log.error("%s", exc)
             return EXIT_OFFSET_LOST
+        except StateSettingsError as exc:
+            log.error("cannot restore: %s", exc)
+            return EXIT_MISFIT
         finally:
             self.closing = True  # consumer.close() calls on_partitions_revoked: nothing to save
             self.source.close()
@@ -420,6 +428,21 @@ class Runner:
         stale = {p for p, m in markers.items() if (m.get("writer"), m.get("cycle")) != mine}
         if not stale:
             return None
+        changed = sorted(
+            {
+                change
+                for p in stale
+                for change in changed_state_settings(
+                    markers[p].get("engine_settings") or {}, self.changelog.settings
+                )
+            }
+        )
+        if changed:
+            raise StateSettingsError(
+                f"{self.changelog.topic} holds state of partitions {sorted(stale)} built with "
+                f"other engine settings that change what saved state means: "
+                f"{'; '.join(changed)}. {STATE_SETTINGS_ADVICE}"
+            )
         r = self.changelog.restore(stale, want_shared)
         self.store.replace_partitions(r.partitions, r.users, r.offsets, r.applied)
         for key, n in r.applied.items():

@@ -96,15 +96,21 @@ def test_unreachable_broker_exits_5_naming_the_address(tmp_path: Path) -> None:
 
 
 def test_restart_with_other_state_bound_settings_is_refused(tmp_path: Path) -> None:
+    from insight_stream.processor import EngineConfig
+    from insight_stream.processor.engine_file import state_settings
+    from insight_stream.runtime.checkpoint import CheckpointStore
+
+    with CheckpointStore(tmp_path, ("shop.clickstream", "shop.orders")) as store:
+        store.check_settings(state_settings(EngineConfig()), "")  # as a default run does
+        store.save({"u1": (0, b"x")}, b"g", {("shop.orders", 0): 5}, {("shop.orders", 0): 4})
     args = ("run", "--bootstrap-servers", "127.0.0.1:1", "--broker-timeout-s", "0.5")
     env = {"INSIGHT_METRICS_PORT": "0", "INSIGHT_STATE_DIR": str(tmp_path)}
-    assert cli(*args, env=env).returncode == 5  # records the settings, then finds no broker
     changed = cli(*args, env={**env, "INSIGHT_ENGINE__SEGMENTS__K_RANGE": "[2, 8]"})
     assert changed.returncode == 2, changed.stderr[-2000:]
     assert "segments.k_range = [3, 10] there, [2, 8] now" in changed.stderr
     assert "new INSIGHT_STATE_DIR and INSIGHT_GROUP_ID" in changed.stderr
     harmless = cli(*args, env={**env, "INSIGHT_ENGINE__CHURN__MIN_VALUE": "50"})
-    assert harmless.returncode == 5  # not state-bound: accepted
+    assert harmless.returncode == 5  # not state-bound: accepted (then no broker)
 
 
 def test_bad_engine_settings_exit_2_with_the_runtime_errors() -> None:

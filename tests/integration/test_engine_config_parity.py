@@ -48,3 +48,27 @@ def test_run_and_replay_of_one_engine_config_agree(
     proc.wait_for(lambda: settled(proc), "backlog consumed and settled", timeout=240)
     assert proc.terminate() == 0
     assert not differences(read_published(tansu_broker, prefix), want)
+
+
+def test_restore_from_a_changelog_built_with_other_state_settings_is_refused(
+    tansu_broker: str, start_processor: Any, tmp_path: Path
+) -> None:
+    """A new state directory on the old group restores from the changelog: that state was
+    built under the old k range, so the start stops (exit 2) naming the key."""
+    prefix = f"es{os.getpid()}"
+    fed, _ = feed_shop(tansu_broker, prefix, users=100, days=20)
+    env = runtime_env(tansu_broker, prefix, tmp_path / "a", INSIGHT_COMMIT_INTERVAL_MS="200")
+    first = start_processor(env)
+    first.wait_for(lambda: settled(first), "first run settled", timeout=240)
+    assert first.terminate() == 0
+    moved = start_processor(
+        {
+            **env,
+            "INSIGHT_STATE_DIR": str(tmp_path / "b"),  # no local state: restore from Kafka
+            "INSIGHT_ENGINE__SEGMENTS__K_RANGE": "[2, 8]",
+        }
+    )
+    assert moved.wait(120) == 2, moved.log()[-3000:]
+    log = moved.log()
+    assert "segments.k_range = [3, 10] there, [2, 8] now" in log
+    assert f"{prefix}.group.state-changelog" in log

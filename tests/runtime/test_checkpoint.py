@@ -71,6 +71,7 @@ def test_state_bound_settings_are_recorded_then_enforced(tmp_path: Path) -> None
     first = {"segments.k_range": [3, 10], "recs.slots": "learned"}
     with CheckpointStore(tmp_path, ("a", "b")) as store:
         store.check_settings(first, "do X")
+        store.save({"u1": (0, b"x")}, b"g", {("a", 0): 5}, {("a", 0): 4})
     with CheckpointStore(tmp_path, ("a", "b")) as store:
         store.check_settings(first, "do X")  # same values: fine
         store.check_settings({**first, "churn.time_unit_days": 7.0}, "do X")  # a new key
@@ -79,3 +80,12 @@ def test_state_bound_settings_are_recorded_then_enforced(tmp_path: Path) -> None
     msg = str(err.value)
     assert "segments.k_range = [3, 10] there, [2, 8] now" in msg and msg.endswith("do X")
     assert "recs.slots" not in msg
+
+
+def test_a_store_without_state_adopts_new_settings(tmp_path: Path) -> None:
+    with CheckpointStore(tmp_path, ("a", "b")) as store:
+        store.check_settings({"segments.k_range": [3, 10]}, "do X")
+    with CheckpointStore(tmp_path, ("a", "b")) as store:
+        store.check_settings({"segments.k_range": [2, 8]}, "do X")  # nothing saved: no conflict
+        store.save({"u1": (0, b"x")}, b"g", {("a", 0): 5}, {("a", 0): 4})
+        store.check_settings({"segments.k_range": [2, 8]}, "do X")
