@@ -56,7 +56,7 @@ def test_restore_from_a_changelog_built_with_other_state_settings_is_refused(
     """A new state directory on the old group restores from the changelog: that state was
     built under the old k range, so the start stops (exit 2) naming the key."""
     prefix = f"es{os.getpid()}"
-    fed, _ = feed_shop(tansu_broker, prefix, users=100, days=20)
+    feed_shop(tansu_broker, prefix, users=100, days=20)
     env = runtime_env(tansu_broker, prefix, tmp_path / "a", INSIGHT_COMMIT_INTERVAL_MS="200")
     first = start_processor(env)
     first.wait_for(lambda: settled(first), "first run settled", timeout=240)
