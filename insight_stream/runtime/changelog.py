@@ -31,6 +31,8 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
+from insight_stream.processor.engine_file import changed_state_settings
+from insight_stream.runtime.checkpoint import STATE_SETTINGS_ADVICE
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.sink import KafkaSink
 
@@ -40,6 +42,10 @@ MARKER = b"\x00checkpoint"
 SHARED = b"\x00shared"
 CHUNK = 256 << 10
 Key = tuple[str, int]
+
+
+class StateSettingsError(RuntimeError):
+    """The changelog's state was built under other state-bound engine settings."""
 
 
 @dataclass
@@ -116,6 +122,26 @@ class Changelog:
             self.sink.send(self.topic, MARKER, value, None, part)
 
     # -- reading ----------------------------------------------------------------------
+    def check_settings(self, markers: Mapping[int, dict[str, Any]], parts: Iterable[int]) -> None:
+        """Refuse to restore ``parts`` whose last marker was written under other state-bound
+        engine settings than ours (markers without settings predate them: accepted)."""
+        parts = sorted(parts)
+        changed = sorted(
+            {
+                change
+                for p in parts
+                for change in changed_state_settings(
+                    markers[p].get("engine_settings") or {}, self.settings
+                )
+            }
+        )
+        if changed:
+            raise StateSettingsError(
+                f"{self.topic} holds state of partitions {parts} built with other engine "
+                f"settings that change what saved state means: {'; '.join(changed)}. "
+                f"{STATE_SETTINGS_ADVICE}"
+            )
+
     def _consumer(self) -> KafkaConsumer:
         return KafkaConsumer(
             **self.cfg.kafka_common(),

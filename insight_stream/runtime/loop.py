@@ -27,10 +27,9 @@ from kafka.errors import KafkaError, OffsetOutOfRangeError
 
 from insight_stream.processor.contract import Engine
 from insight_stream.processor.driver import Driver, Pending
-from insight_stream.processor.engine_file import changed_state_settings
 from insight_stream.processor.router import Record, Router
-from insight_stream.runtime.changelog import Changelog
-from insight_stream.runtime.checkpoint import STATE_SETTINGS_ADVICE, CheckpointStore
+from insight_stream.runtime.changelog import Changelog, StateSettingsError
+from insight_stream.runtime.checkpoint import CheckpointStore
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.metrics import Metrics
 from insight_stream.runtime.sink import KafkaSink, ProduceFailedError
@@ -45,10 +44,6 @@ EXIT_OK, EXIT_MISFIT, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 2, 3, 4
 
 class OffsetLostError(RuntimeError):
     """A checkpointed offset lies beyond the end of its partition (INSIGHT_ON_OFFSET_LOSS=fail)."""
-
-
-class StateSettingsError(RuntimeError):
-    """The changelog's state was built under other state-bound engine settings."""
 
 
 Key = tuple[str, int]
@@ -428,21 +423,7 @@ class Runner:
         stale = {p for p, m in markers.items() if (m.get("writer"), m.get("cycle")) != mine}
         if not stale:
             return None
-        changed = sorted(
-            {
-                change
-                for p in stale
-                for change in changed_state_settings(
-                    markers[p].get("engine_settings") or {}, self.changelog.settings
-                )
-            }
-        )
-        if changed:
-            raise StateSettingsError(
-                f"{self.changelog.topic} holds state of partitions {sorted(stale)} built with "
-                f"other engine settings that change what saved state means: "
-                f"{'; '.join(changed)}. {STATE_SETTINGS_ADVICE}"
-            )
+        self.changelog.check_settings(markers, stale)
         r = self.changelog.restore(stale, want_shared)
         self.store.replace_partitions(r.partitions, r.users, r.offsets, r.applied)
         for key, n in r.applied.items():
