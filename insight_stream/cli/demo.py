@@ -8,6 +8,7 @@ import sys
 import tempfile
 from typing import Any
 
+from insight_stream.cli.engine_args import add_engine_config_argument, engine_config_from_args
 from insight_stream.cli.progress import Progress
 from insight_stream.cli.shop_args import add_shop_arguments
 from insight_stream.cli.summary import print_summary
@@ -23,6 +24,7 @@ def register(subparsers: Any) -> None:
         "simulator's ground truth. Everything is stopped and removed at the end.",
     )
     add_shop_arguments(p, users=2000, days=120, malformed=0.01)
+    add_engine_config_argument(p)
     p.set_defaults(func=main)
 
 
@@ -31,7 +33,6 @@ def main(args: argparse.Namespace) -> int:
 
     import orjson
 
-    from insight_stream.processor import Processor
     from insight_stream.runtime.app import prepare_topics, run
     from insight_stream.runtime.broker import EmbeddedBroker, free_port
     from insight_stream.runtime.config import load_config
@@ -40,6 +41,7 @@ def main(args: argparse.Namespace) -> int:
     from insight_stream.runtime.reader import latest_by_key, read_published, read_topic
     from insight_stream.sim import Shop, SimConfig
 
+    engine = engine_config_from_args(args)
     configure_logging("text", "WARNING")
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # reconnect chatter is not the demo
     shop = Shop(
@@ -65,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
         print("topics      " + ", ".join(f"{t} ({n})" for t, n in sorted(parts.items())))
         producer = fast_producer(broker.bootstrap)
         try:
-            with Progress(None, "produce", force=True) as bar:
+            with Progress(None, "produce") as bar:
                 fed = feed(
                     producer,
                     shop.events(),
@@ -76,15 +78,14 @@ def main(args: argparse.Namespace) -> int:
         finally:
             producer.close()
         print(f"metrics     http://127.0.0.1:{port}/metrics  (/healthz, /readyz) while it runs")
-        processor = Processor(cfg.engine_config())
         ends = fed.end_offsets
 
         def done(r: Any) -> bool:
             positions = r.tasks.positions()
             return all(positions.get(k, 0) >= v for k, v in ends.items()) and r.settled
 
-        with Progress(fed.total, "process", force=True) as bar:
-            code = run(cfg, processor=processor, on_batch=bar.update, until=done)
+        with Progress(fed.total, "process") as bar:
+            code = run(cfg, on_batch=bar.update, until=done, engine=engine)
         if code != 0:
             print(f"engine stopped with exit code {code}", file=sys.stderr)
             return code
@@ -108,11 +109,13 @@ def main(args: argparse.Namespace) -> int:
         print()
         print_summary(profiles, alerts, truth=shop.truth)
         print()
-        _compare_with_replay(shop, read_published(broker.bootstrap, cfg.output_topics))
+        _compare_with_replay(
+            shop, read_published(broker.bootstrap, cfg.output_topics), cfg.engine_config(engine)
+        )
     return 0
 
 
-def _compare_with_replay(shop: Any, kafka: Any) -> None:
+def _compare_with_replay(shop: Any, kafka: Any, engine: Any) -> None:
     """Replay the same shop from files and say whether Kafka published the same."""
     from pathlib import Path
 
@@ -120,10 +123,10 @@ def _compare_with_replay(shop: Any, kafka: Any) -> None:
 
     with (
         tempfile.TemporaryDirectory(prefix="insight-demo-replay-") as tmp,
-        Progress(None, "replay", force=True) as bar,
+        Progress(None, "replay") as bar,
     ):
         shop.write(Path(tmp), progress=bar.update)
-        want = replay_dir(Path(tmp))
+        want = replay_dir(Path(tmp), config=engine)
     diff = differences(kafka, want)
     same = sum(1 for u, p in want.profiles.items() if kafka.profiles.get(u) == p)
     verdict = "identical" if not diff else "DIFFERENT"
@@ -139,4 +142,3 @@ def _short(doc: dict[str, Any]) -> str:
     text = json.dumps(doc, indent=2, default=str)
     lines = text.splitlines()
     return "\n".join(lines[:40] + (["  ..."] if len(lines) > 40 else []))
-

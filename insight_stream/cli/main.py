@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
+
+from insight_stream.cli.usage import EXIT_USAGE, UsageError
 
 # command name -> module under insight_stream.cli; each module defines
 # ``register(subparsers) -> None`` which adds its parser and sets ``func``.
@@ -18,7 +21,18 @@ COMMANDS: dict[str, str] = {
     "run": "run",
     "produce": "produce",
     "demo": "demo",
+    "config": "config",
 }
+
+
+def package_version() -> str:
+    """The installed distribution's version (what pip and the image report)."""
+    try:
+        return importlib.metadata.version("insight-stream")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        from insight_stream import __version__
+
+        return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="insight-stream",
         description="Real-time customer insight for e-commerce: profiles, segments, "
         "recommendations and churn alerts from clickstream and order events.",
+        epilog="exit codes: 0 ok, 2 usage error or invalid settings; `run --help` lists the "
+        "runtime's other codes.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMANDS.values():
         try:
@@ -44,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = args.func(args)
+    except UsageError as exc:
+        print(f"insight-stream {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

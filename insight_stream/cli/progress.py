@@ -1,24 +1,28 @@
-"""A dependency-free progress line on stderr for long CLI work (simulate, replay, produce)."""
+"""A dependency-free progress report on stderr for long CLI work (simulate, replay, demo ...).
+
+On a terminal it is one line rewritten in place (``\\r``) twice a second. Anywhere else
+(a pipe, a log file, CI) ``\\r`` lines would pile up as one unreadable line, so it prints
+plain lines instead, at most one every ``plain_every_s`` seconds; the final line is always
+printed by :meth:`close`.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 
 class Progress:
-    """Prints ``label  done/total  rate/s  eta`` at most every ``every_s`` seconds.
-
-    Silent when ``stream`` is not a terminal unless ``force`` is set, so logs and
-    CI output stay clean; the final line is always printed by :meth:`close`.
+    """Reports ``label: done/total (pct)  rate/s  eta`` while work advances.
 
     >>> import io
-    >>> buf = io.StringIO()
-    >>> with Progress(10, "events", stream=buf, force=True) as p:
+    >>> buf = io.StringIO()  # not a terminal: plain lines, no carriage returns
+    >>> with Progress(10, "events", stream=buf) as p:
     ...     p.update(10)
-    >>> "10/10" in buf.getvalue()
-    True
+    >>> buf.getvalue().startswith("events: 10/10 (100%)"), chr(13) in buf.getvalue()
+    (True, False)
     """
 
     def __init__(
@@ -27,16 +31,18 @@ class Progress:
         label: str,
         stream: TextIO | None = None,
         every_s: float = 0.5,
-        force: bool = False,
+        plain_every_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total = total
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
-        self.every_s = every_s
-        self.enabled = force or getattr(self.stream, "isatty", lambda: False)()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.every_s = every_s if self.tty else plain_every_s
         self.done = 0
-        self._start = time.monotonic()
-        self._last = 0.0
+        self._clock = clock
+        self._start = clock()
+        self._last = self._start
 
     def __enter__(self) -> Progress:
         return self
@@ -46,17 +52,15 @@ class Progress:
 
     def update(self, n: int = 1) -> None:
         self.done += n
-        now = time.monotonic()
-        if self.enabled and now - self._last >= self.every_s:
+        now = self._clock()
+        if now - self._last >= self.every_s:
             self._last = now
-            self._render(now, end="\r")
+            self._render(now, end="\r" if self.tty else "\n")
 
     def close(self) -> None:
-        self._render(time.monotonic(), end="\n", always=True)
+        self._render(self._clock(), end="\n")
 
-    def _render(self, now: float, end: str, always: bool = False) -> None:
-        if not (self.enabled or always):
-            return
+    def _render(self, now: float, end: str) -> None:
         elapsed = max(now - self._start, 1e-9)
         rate = self.done / elapsed
         if self.total:
@@ -67,4 +71,6 @@ class Progress:
             text += f"  {rate:,.0f}/s  eta {eta:.0f}s"
         else:
             text = f"{self.label}: {self.done:,}  {rate:,.0f}/s  {elapsed:.1f}s"
-        print(text.ljust(72), end=end, file=self.stream, flush=True)
+        if self.tty:
+            text = text.ljust(72)  # overwrite a longer previous line
+        print(text, end=end, file=self.stream, flush=True)

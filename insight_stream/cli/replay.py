@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 
+from insight_stream.cli.engine_args import add_engine_config_argument, engine_config_from_args
 from insight_stream.cli.progress import Progress
+from insight_stream.cli.usage import UsageError
 from insight_stream.events import InputLimits
 from insight_stream.events.limits import DAY_MS, MIN_TS_2000
 from insight_stream.processor import EngineConfig, Processor
@@ -27,25 +30,26 @@ def input_files(paths: list[str]) -> tuple[list[Path], Path | None]:
         if path.is_dir():
             found = [path / n for n in ("clickstream.jsonl", "orders.jsonl") if (path / n).exists()]
             if not found:
-                raise SystemExit(f"replay: {path} has no clickstream.jsonl or orders.jsonl")
+                raise UsageError(f"{path} has no clickstream.jsonl or orders.jsonl")
             files.extend(found)
             if (path / "truth.json").exists():
                 truth = path / "truth.json"
         elif path.exists():
             files.append(path)
         else:
-            raise SystemExit(f"replay: input {path} does not exist")
+            raise UsageError(f"input {path} does not exist")
     return files, truth
 
 
 def run(args: argparse.Namespace) -> int:
+    engine = replace(engine_config_from_args(args), flush_events=args.flush_events)
     files, truth_path = input_files(args.inputs)
     if args.truth:
         truth_path = Path(args.truth)
     total = None
     if not args.no_count:
         total = sum(sum(1 for _ in f.open("rb")) for f in files)
-    proc = Processor(EngineConfig(flush_events=args.flush_events))
+    proc = Processor(engine)
     limits = InputLimits(
         min_ts_ms=args.min_event_ts,
         max_future_skew_ms=None if args.no_future_check else args.max_future_skew,
@@ -121,6 +125,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="split each file by user id as Kafka would over this many partitions, the "
         "partition count of the topics `run` reads (default: %(default)s)",
     )
+    add_engine_config_argument(p)
     p.add_argument("--truth", help="ground-truth file (default: truth.json next to the inputs)")
     p.add_argument(
         "--no-count",

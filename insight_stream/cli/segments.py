@@ -7,6 +7,7 @@ import argparse
 import numpy as np
 
 from insight_stream.cli.progress import Progress
+from insight_stream.cli.usage import UsageError
 from insight_stream.models.segments.features import raw_features, transform
 from insight_stream.models.segments.tuning import tune_k
 from insight_stream.processor import Processor
@@ -38,9 +39,9 @@ def _sample_features(args: argparse.Namespace) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     if args.action != "tune":
-        raise SystemExit(f"segments: unknown action {args.action!r}")
+        raise UsageError(f"unknown action {args.action!r}")
     if args.k_min < 2 or args.k_max < args.k_min:
-        raise SystemExit("segments tune: need 2 <= --k-min <= --k-max")
+        raise UsageError(f"need 2 <= --k-min <= --k-max, got {args.k_min} and {args.k_max}")
     x = _sample_features(args)
     if len(x) < args.k_max:
         raise SystemExit(f"segments tune: only {len(x)} users with enough history; need more data")

@@ -9,8 +9,9 @@ Per commit cycle *c*, in this order:
    erased), and the shared models in chunks on the writer's lowest partition (key
    ``\\x00shared``), every record with headers ``writer`` and ``cycle``;
 2. flush;
-3. one *marker* per owned partition (key ``\\x00checkpoint``): the cycle, the writer and the
-   input offsets and applied counts of every partition the writer owns;
+3. one *marker* per owned partition (key ``\\x00checkpoint``): the cycle, the writer, the
+   input offsets and applied counts of every partition the writer owns, and the writer's
+   state-bound engine settings (a restore under other values is refused);
 4. flush, then the local checkpoint (which records *c*) and the group commit.
 
 A marker is written only once the whole cycle's data is acknowledged. Restoring a partition
@@ -30,6 +31,8 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
+from insight_stream.processor.engine_file import changed_state_settings
+from insight_stream.runtime.checkpoint import STATE_SETTINGS_ADVICE
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.sink import KafkaSink
 
@@ -39,6 +42,10 @@ MARKER = b"\x00checkpoint"
 SHARED = b"\x00shared"
 CHUNK = 256 << 10
 Key = tuple[str, int]
+
+
+class StateSettingsError(RuntimeError):
+    """The changelog's state was built under other state-bound engine settings."""
 
 
 @dataclass
@@ -57,8 +64,17 @@ class Restored:
 class Changelog:
     """Writes the changelog through the output sink and reads it back with its own consumer."""
 
-    def __init__(self, cfg: RuntimeConfig, sink: KafkaSink, writer: str) -> None:
+    def __init__(
+        self,
+        cfg: RuntimeConfig,
+        sink: KafkaSink,
+        writer: str,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``settings``: the writer's state-bound engine settings, carried by every marker so
+        a restore can refuse state built under other values."""
         self.cfg, self.sink, self.writer = cfg, sink, writer
+        self.settings = dict(settings or {})
         self.topic = cfg.changelog_topic
 
     # -- writing ----------------------------------------------------------------------
@@ -99,12 +115,33 @@ class Changelog:
                 "shared_partition": parts[0] if parts else None,
                 "offsets": [[t, p, o] for (t, p), o in sorted(offsets.items())],
                 "applied": [[t, p, n] for (t, p), n in sorted(applied.items())],
+                "engine_settings": self.settings,
             }
         )
         for part in parts:
             self.sink.send(self.topic, MARKER, value, None, part)
 
     # -- reading ----------------------------------------------------------------------
+    def check_settings(self, markers: Mapping[int, dict[str, Any]], parts: Iterable[int]) -> None:
+        """Refuse to restore ``parts`` whose last marker was written under other state-bound
+        engine settings than ours (markers without settings predate them: accepted)."""
+        parts = sorted(parts)
+        changed = sorted(
+            {
+                change
+                for p in parts
+                for change in changed_state_settings(
+                    markers[p].get("engine_settings") or {}, self.settings
+                )
+            }
+        )
+        if changed:
+            raise StateSettingsError(
+                f"{self.topic} holds state of partitions {parts} built with other engine "
+                f"settings that change what saved state means: {'; '.join(changed)}. "
+                f"{STATE_SETTINGS_ADVICE}"
+            )
+
     def _consumer(self) -> KafkaConsumer:
         return KafkaConsumer(
             **self.cfg.kafka_common(),

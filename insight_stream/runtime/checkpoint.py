@@ -15,8 +15,10 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from insight_stream.processor.contract import STATE_FORMAT
+from insight_stream.processor.engine_file import changed_state_settings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -30,6 +32,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 """
 
 TopicPartitionKey = tuple[str, int]
+
+STATE_SETTINGS_ADVICE = (  # what to do about changed state-bound settings
+    "Set them back to the old values (engine config file or INSIGHT_ENGINE__SECTION__KEY), or "
+    "start afresh with a new INSIGHT_STATE_DIR and INSIGHT_GROUP_ID (a new group has its own "
+    "changelog and reads the input from the start)"
+)
 
 
 class StateDirLockedError(RuntimeError):
@@ -97,6 +105,33 @@ class CheckpointStore:
                 f"{STATE_FORMAT}. Remove the directory to restore from the changelog (or "
                 "rebuild from the input), or run the version that wrote it"
             )
+
+    def check_settings(self, settings: Mapping[str, Any], advice: str) -> None:
+        """Refuse state built under other values of ``settings`` (those that change what the
+        saved state means), naming each changed key; otherwise record them.
+
+        A store that holds no state yet simply adopts ``settings``: nothing to misread, and a
+        refused start must not bind an empty directory to the refused values.
+        """
+        stored = json.loads(self._meta("engine_state_settings") or "{}")
+        changed = changed_state_settings(stored, settings) if self._has_state() else []
+        if changed:
+            raise StoreMismatchError(
+                f"{self.path} holds state built with other engine settings that change what "
+                f"saved state means: {'; '.join(changed)}. {advice}"
+            )
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('engine_state_settings', ?)",
+            (json.dumps({**stored, **settings}, sort_keys=True),),
+        )
+
+    def _has_state(self) -> bool:
+        return bool(
+            self._db.execute(
+                "SELECT EXISTS(SELECT 1 FROM users) OR EXISTS(SELECT 1 FROM shared) "
+                "OR EXISTS(SELECT 1 FROM offsets)"
+            ).fetchone()[0]
+        )
 
     @property
     def changelog_cycle(self) -> int:

@@ -1,325 +1,50 @@
-"""Runtime settings for ``insight-stream run``: one table, read from ``INSIGHT_*`` env and flags.
+"""Runtime settings for ``insight-stream run``: loading and validating :data:`SETTINGS`.
 
-Every setting is declared once in :data:`SETTINGS` (env name, flag, type, default, help),
-so the CLI ``--help``, the docker-compose wiring test and validation cannot drift apart.
-Validation happens all at once at start-up and names every bad setting, because an
-operator fixing a deployment wants the whole list, not one error per restart.
+Every setting is declared once in :mod:`insight_stream.runtime.settings` (env name, flag,
+type, default, help), so the CLI ``--help``, the docker-compose wiring test and validation
+cannot drift apart. Validation happens all at once at start-up and names every bad setting
+(and every ``INSIGHT_*`` variable nobody reads), because an operator fixing a deployment
+wants the whole list, not one error per restart.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from insight_stream.events.limits import InputLimits
-from insight_stream.events.timestamps import to_epoch_ms
+from insight_stream.runtime.parsing import PARSED_DEFAULTS, parse_duration, parse_value
+from insight_stream.runtime.settings import (
+    BY_ENV,
+    SASL_MECHANISMS,
+    SECURITY_PROTOCOLS,
+    SETTINGS,
+    ConfigError,
+    Setting,
+    unknown_env_errors,
+)
 
 if TYPE_CHECKING:
     from insight_stream.processor import EngineConfig
 
-_TOPIC_RE = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
-SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
-_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-PARSED_DEFAULTS = ("duration", "timestamp")  # kinds whose default is written like the env value
-
-
-class ConfigError(ValueError):
-    """One or more settings are invalid; the message lists each by env name and flag."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One runtime setting: where it comes from and how it is parsed."""
-
-    env: str
-    field: str
-    kind: str  # str | int | float | bool | choice | path | file | topic | duration | timestamp
-    default: Any
-    help: str
-    choices: tuple[str, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    secret: bool = False
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.field.replace("_", "-")
-
-    @property
-    def label(self) -> str:
-        return f"{self.env} ({self.flag})"
-
-
-def _s(env: str, kind: str, default: Any, help: str, **kw: Any) -> Setting:
-    return Setting(env, env.removeprefix("INSIGHT_").lower(), kind, default, help, **kw)
-
-
-SETTINGS: tuple[Setting, ...] = (
-    _s(
-        "INSIGHT_BOOTSTRAP_SERVERS",
-        "str",
-        "localhost:9092",
-        "Kafka bootstrap servers, host:port[,host:port]",
-    ),
-    _s(
-        "INSIGHT_GROUP_ID",
-        "str",
-        "insight-stream",
-        "consumer group id (instances of one deployment share it)",
-    ),
-    _s("INSIGHT_CLIENT_ID", "str", "insight-stream", "Kafka client id prefix"),
-    _s(
-        "INSIGHT_CLICKSTREAM_TOPIC",
-        "topic",
-        "shop.clickstream",
-        "input topic of clickstream events",
-    ),
-    _s("INSIGHT_ORDERS_TOPIC", "topic", "shop.orders", "input topic of order events"),
-    _s(
-        "INSIGHT_PROFILES_TOPIC",
-        "topic",
-        "insight.profiles",
-        "output: latest profile per user (compacted)",
-    ),
-    _s(
-        "INSIGHT_ALERTS_TOPIC", "topic", "insight.churn-alerts", "output: churn alerts, key user_id"
-    ),
-    _s(
-        "INSIGHT_DLQ_TOPIC",
-        "topic",
-        "insight.dlq",
-        "output: undecodable/invalid input, raw bytes + headers",
-    ),
-    _s(
-        "INSIGHT_PARTITIONS",
-        "int",
-        4,
-        "partitions of every topic (created with it; existing topics must match)",
-        minimum=1,
-        maximum=10_000,
-    ),
-    _s(
-        "INSIGHT_REPLICATION_FACTOR",
-        "int",
-        1,
-        "replication factor of topics created at start",
-        minimum=1,
-        maximum=32,
-    ),
-    _s(
-        "INSIGHT_CREATE_TOPICS", "bool", True, "create missing topics at start (else refuse to run)"
-    ),
-    _s(
-        "INSIGHT_STATE_DIR",
-        "path",
-        "state",
-        "directory of the local SQLite checkpoint (one per instance)",
-    ),
-    _s(
-        "INSIGHT_BATCH_SIZE",
-        "int",
-        5000,
-        "max records per poll (max_poll_records)",
-        minimum=1,
-        maximum=1_000_000,
-    ),
-    _s(
-        "INSIGHT_COMMIT_INTERVAL_MS",
-        "int",
-        1000,
-        "flush outputs + checkpoint + commit every N ms (profiles coalesce within it)",
-        minimum=10,
-        maximum=600_000,
-    ),
-    _s(
-        "INSIGHT_FLUSH_EVENTS",
-        "int",
-        10_000,
-        "coalescing window in records: profiles of users changed within it are published "
-        "once when it closes (as replay --flush-events; must match it for run == replay)",
-        minimum=1,
-        maximum=10_000_000,
-    ),
-    _s(
-        "INSIGHT_MAX_TASK_IDLE_MS",
-        "int",
-        500,
-        "how long the event-time merge waits for a caught-up partition with nothing "
-        "buffered before going on without it (Kafka Streams' max.task.idle.ms); a "
-        "partition behind its high watermark is always waited for",
-        minimum=0,
-        maximum=3_600_000,
-    ),
-    _s(
-        "INSIGHT_MAX_BUFFERED",
-        "int",
-        20_000,
-        "records buffered per input partition in the merge; a full partition is paused",
-        minimum=10,
-        maximum=10_000_000,
-    ),
-    _s(
-        "INSIGHT_SETTLE_INTERVAL_MS",
-        "int",
-        5000,
-        "once caught up, re-publish the whole open window at most this often, so the "
-        "profile topic holds what a replay gives",
-        minimum=0,
-        maximum=3_600_000,
-    ),
-    _s(
-        "INSIGHT_ON_OFFSET_LOSS",
-        "choice",
-        "fail",
-        "a checkpointed offset beyond the end of its partition (broker lost its data, topic "
-        "recreated): fail = stop with exit 4 naming the partition; reset-earliest = keep the "
-        "state and read the partition from its start",
-        choices=("fail", "reset-earliest"),
-    ),
-    _s(
-        "INSIGHT_CHANGELOG",
-        "bool",
-        True,
-        "write changed user state to <group>.state-changelog each commit and restore "
-        "partitions without local state from it (else they are rebuilt from the input)",
-    ),
-    _s(
-        "INSIGHT_ACKS",
-        "choice",
-        "all",
-        "producer acks: all (durable, idempotent) or 1 (faster, may lose on leader failover)",
-        choices=("all", "1"),
-    ),
-    _s(
-        "INSIGHT_LINGER_MS",
-        "int",
-        20,
-        "producer linger: larger batches, fewer requests",
-        minimum=0,
-        maximum=10_000,
-    ),
-    _s(
-        "INSIGHT_PRODUCE_TIMEOUT_S",
-        "float",
-        0.0,
-        "give up (exit 3, nothing committed) when produce keeps failing this long; "
-        "0 = retry broker errors forever",
-        minimum=0,
-    ),
-    _s(
-        "INSIGHT_SESSION_TIMEOUT_MS",
-        "int",
-        10_000,
-        "consumer group session timeout",
-        minimum=1000,
-        maximum=3_600_000,
-    ),
-    _s(
-        "INSIGHT_HEARTBEAT_INTERVAL_MS",
-        "int",
-        3000,
-        "consumer group heartbeat interval (< session timeout)",
-        minimum=100,
-        maximum=3_600_000,
-    ),
-    _s(
-        "INSIGHT_IDLE_ADVANCE_S",
-        "float",
-        0.0,
-        "when input is idle this long, advance stream time by the idle wall time so "
-        "inactivity timers fire; 0 = off (pure event time, reproducible)",
-        minimum=0,
-    ),
-    _s(
-        "INSIGHT_METRICS_PORT",
-        "int",
-        9108,
-        "port of /metrics, /healthz, /readyz; 0 = off",
-        minimum=0,
-        maximum=65535,
-    ),
-    _s("INSIGHT_METRICS_HOST", "str", "0.0.0.0", "interface of the metrics/health server"),
-    _s(
-        "INSIGHT_STALL_TIMEOUT_S",
-        "float",
-        30.0,
-        "/healthz fails when the poll loop has not run for this long",
-        minimum=1,
-    ),
-    _s("INSIGHT_LOG_FORMAT", "choice", "text", "log format", choices=("text", "json")),
-    _s(
-        "INSIGHT_LOG_LEVEL",
-        "choice",
-        "INFO",
-        "log level",
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-    ),
-    _s(
-        "INSIGHT_SECURITY_PROTOCOL",
-        "choice",
-        "PLAINTEXT",
-        "Kafka security protocol",
-        choices=SECURITY_PROTOCOLS,
-    ),
-    _s(
-        "INSIGHT_SASL_MECHANISM",
-        "choice",
-        None,
-        "SASL mechanism (required with SASL_*)",
-        choices=SASL_MECHANISMS,
-    ),
-    _s("INSIGHT_SASL_USERNAME", "str", None, "SASL username (PLAIN/SCRAM)"),
-    _s("INSIGHT_SASL_PASSWORD", "str", None, "SASL password (PLAIN/SCRAM)", secret=True),
-    _s("INSIGHT_SSL_CAFILE", "file", None, "CA bundle to verify the brokers (SSL/SASL_SSL)"),
-    _s("INSIGHT_SSL_CERTFILE", "file", None, "client certificate (mutual TLS)"),
-    _s("INSIGHT_SSL_KEYFILE", "file", None, "client private key (mutual TLS)"),
-    # -- hostile input: limits checked at decode and by the engine --
-    _s(
-        "INSIGHT_MAX_FUTURE_SKEW",
-        "duration",
-        "1d",
-        "DLQ (future_timestamp) events whose ts is this far ahead of the wall clock; "
-        "e.g. 1d, 6h, 90s, 500ms or seconds; 0 = off",
-        maximum=3650 * 86_400_000,
-    ),
-    _s(
-        "INSIGHT_MIN_EVENT_TS",
-        "timestamp",
-        "2000-01-01",
-        "DLQ (too_old) events before this event time; ISO-8601 (UTC) or epoch ms",
-    ),
-    _s(
-        "INSIGHT_MAX_RECORD_BYTES",
-        "int",
-        65_536,
-        "DLQ (too_large) records longer than this, unparsed; the DLQ copy keeps this many bytes",
-        minimum=64,
-        maximum=64 << 20,
-    ),
-    _s(
-        "INSIGHT_ALLOWED_LATENESS",
-        "duration",
-        "1h",
-        "an event this far behind stream time is late (see INSIGHT_LATE_POLICY); e.g. 1h, 30m",
-        maximum=3650 * 86_400_000,
-    ),
-    _s(
-        "INSIGHT_LATE_POLICY",
-        "choice",
-        "fold",
-        "late events: fold (fold in, never move stream time, count) or dlq (error_type late)",
-        choices=("fold", "dlq"),
-    ),
-)
-"""Every runtime setting; env names are the public interface used by docker-compose."""
-
-BY_ENV: dict[str, Setting] = {s.env: s for s in SETTINGS}
+__all__ = [
+    "BY_ENV",
+    "SASL_MECHANISMS",
+    "SECURITY_PROTOCOLS",
+    "SETTINGS",
+    "ConfigError",
+    "RuntimeConfig",
+    "Setting",
+    "add_arguments",
+    "load_config",
+    "overrides_from_args",
+    "parse_duration",
+]
 
 
 @dataclass(frozen=True)
@@ -349,6 +74,7 @@ class RuntimeConfig:
     acks: str
     linger_ms: int
     produce_timeout_s: float
+    broker_timeout_s: float
     session_timeout_ms: int
     heartbeat_interval_ms: int
     idle_advance_s: float
@@ -361,6 +87,7 @@ class RuntimeConfig:
     sasl_mechanism: str | None
     sasl_username: str | None
     sasl_password: str | None
+    sasl_password_file: str | None
     ssl_cafile: str | None
     ssl_certfile: str | None
     ssl_keyfile: str | None
@@ -440,84 +167,6 @@ class RuntimeConfig:
         return out
 
 
-def _parse_bool(text: str) -> bool:
-    low = text.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"expected true/false, got {text!r}")
-
-
-def _parse(setting: Setting, raw: Any) -> Any:
-    """Parse one raw value (env string or flag value) for ``setting``; raises ValueError."""
-    if raw is None or (isinstance(raw, str) and raw.strip() == "" and setting.default is None):
-        return None
-    kind = setting.kind
-    if kind == "bool":
-        return raw if isinstance(raw, bool) else _parse_bool(str(raw))
-    if kind in ("int", "float"):
-        conv: Callable[[Any], Any] = int if kind == "int" else float
-        try:
-            value = conv(str(raw).strip()) if isinstance(raw, str) else conv(raw)
-        except ValueError:
-            raise ValueError(f"expected a number, got {raw!r}") from None
-        if value != value:  # NaN
-            raise ValueError("expected a number, got NaN")
-        if setting.minimum is not None and value < setting.minimum:
-            raise ValueError(f"must be >= {setting.minimum:g}, got {value}")
-        if setting.maximum is not None and value > setting.maximum:
-            raise ValueError(f"must be <= {setting.maximum:g}, got {value}")
-        return value
-    text = str(raw).strip()
-    if kind == "duration":
-        return _parse_duration(setting, text)
-    if kind == "timestamp":
-        try:
-            return to_epoch_ms(int(text) if text.lstrip("-").isdigit() else text)
-        except ValueError:
-            raise ValueError(f"expected ISO-8601 or epoch ms, got {text!r}") from None
-    if kind == "choice":
-        match = {c.lower(): c for c in setting.choices}.get(text.lower())
-        if match is None:
-            raise ValueError(f"must be one of {', '.join(setting.choices)}, got {text!r}")
-        return match
-    if kind == "topic":
-        if not _TOPIC_RE.match(text) or text in (".", ".."):
-            raise ValueError(f"not a legal Kafka topic name: {text!r} (letters, digits, . _ -)")
-        return text
-    if kind == "path":
-        if not text:
-            raise ValueError("must not be empty")
-        return Path(text)
-    if kind == "file":
-        if not Path(text).is_file():
-            raise ValueError(f"file not found: {text}")
-        return text
-    if not text:
-        raise ValueError("must not be empty")
-    return text
-
-
-def parse_duration(text: str) -> int:
-    """``1d``, ``12h``, ``30m``, ``90s``, ``500ms`` or a bare number of seconds -> ms.
-
-    >>> parse_duration("1d"), parse_duration("90"), parse_duration("250ms")
-    (86400000, 90000, 250)
-    """
-    match = _DURATION_RE.match(text.strip().lower())
-    if match is None:
-        raise ValueError(f"expected a duration (1d, 12h, 30m, 90s, 500ms or seconds), got {text!r}")
-    return round(float(match.group(1)) * _UNIT_MS[match.group(2) or "s"])
-
-
-def _parse_duration(setting: Setting, text: str) -> int:
-    value = parse_duration(text)
-    if setting.maximum is not None and value > setting.maximum:
-        raise ValueError(f"must be <= {setting.maximum / 86_400_000:g}d, got {text!r}")
-    return value
-
-
 def load_config(
     env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> RuntimeConfig:
@@ -530,13 +179,13 @@ def load_config(
     >>> load_config({"INSIGHT_PARTITIONS": "zero"})
     Traceback (most recent call last):
     ...
-    insight_stream.runtime.config.ConfigError: invalid settings:
+    insight_stream.runtime.settings.ConfigError: invalid settings:
       INSIGHT_PARTITIONS (--partitions): expected a number, got 'zero'
     """
     env = os.environ if env is None else env
     overrides = overrides or {}
     values: dict[str, Any] = {}
-    errors: list[str] = []
+    errors: list[str] = unknown_env_errors(env)
     for s in SETTINGS:
         raw = overrides.get(s.field)
         if raw is None:
@@ -544,16 +193,31 @@ def load_config(
         if raw is None and s.kind in PARSED_DEFAULTS:
             raw = s.default
         try:
-            values[s.field] = s.default if raw is None else _parse(s, raw)
+            values[s.field] = s.default if raw is None else parse_value(s, raw)
             if s.kind == "path" and isinstance(values[s.field], str):
                 values[s.field] = Path(values[s.field])
         except ValueError as exc:
             errors.append(f"{s.label}: {exc}")
     if not errors:
         errors.extend(_cross_checks(values))
+    if not errors and values["sasl_password_file"]:
+        values["sasl_password"] = _read_secret(values["sasl_password_file"], errors)
     if errors:
         raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
     return RuntimeConfig(**values)
+
+
+def _read_secret(path: str, errors: list[str]) -> str | None:
+    """The password in ``path`` without its trailing newline (as secret mounts write it)."""
+    label = BY_ENV["INSIGHT_SASL_PASSWORD_FILE"].label
+    try:
+        text = Path(path).read_text().rstrip("\r\n")
+    except OSError as exc:
+        errors.append(f"{label}: cannot read {path}: {exc.strerror}")
+        return None
+    if not text:
+        errors.append(f"{label}: {path} is empty")
+    return text
 
 
 def _cross_checks(v: dict[str, Any]) -> list[str]:
@@ -584,14 +248,20 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
         if not mech:
             errors.append(f"{label['sasl_mechanism']}: required when security protocol is {proto}")
         elif mech in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
-            for f in ("sasl_username", "sasl_password"):
-                if not v[f]:
-                    errors.append(f"{label[f]}: required with SASL mechanism {mech}")
+            if not v["sasl_username"]:
+                errors.append(f"{label['sasl_username']}: required with SASL mechanism {mech}")
+            if not (v["sasl_password"] or v["sasl_password_file"]):
+                errors.append(
+                    f"{label['sasl_password']} or {label['sasl_password_file']}: "
+                    f"required with SASL mechanism {mech}"
+                )
     elif v["sasl_mechanism"]:
         errors.append(
             f"{label['sasl_mechanism']}: needs {label['security_protocol']} "
             "SASL_PLAINTEXT or SASL_SSL"
         )
+    if v["sasl_password"] and v["sasl_password_file"]:
+        errors.append(f"{label['sasl_password']} and {label['sasl_password_file']}: set only one")
     if not proto.endswith("SSL"):
         for f in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
             if v[f]:
@@ -604,8 +274,20 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
 
 
 def add_arguments(parser: Any) -> None:
-    """Add one flag per setting to an argparse parser; help shows the env name and default."""
+    """Add one flag per setting to an argparse parser; help shows the env name and default.
+
+    Environment-only settings get no flag; ``--sasl-password`` is kept only to say why it went.
+    """
+    parser.add_argument(
+        "--sasl-password",
+        action=_RemovedFlag,
+        help=argparse.SUPPRESS,
+        reason="the command line is visible to every user in ps; set INSIGHT_SASL_PASSWORD "
+        "or INSIGHT_SASL_PASSWORD_FILE instead",
+    )
     for s in SETTINGS:
+        if s.env_only:
+            continue
         default = "unset" if s.default is None else s.default
         help_text = f"{s.help} [env {s.env}, default {default}]"
         if s.kind == "bool":
@@ -623,10 +305,21 @@ def add_arguments(parser: Any) -> None:
 def overrides_from_args(args: Any) -> dict[str, Any]:
     """Flag values given on the command line (None = not given, so env/default applies)."""
     return {
-        s.field: getattr(args, s.field, None)
+        s.field: getattr(args, s.field)
         for s in SETTINGS
-        if getattr(args, s.field, None) is not None
+        if not s.env_only and getattr(args, s.field, None) is not None
     }
+
+
+class _RemovedFlag(argparse.Action):
+    """A flag that no longer exists: a usage error (exit 2) saying why and what to use."""
+
+    def __init__(self, option_strings: list[str], dest: str, reason: str, **kw: Any) -> None:
+        self.reason = reason
+        super().__init__(option_strings, dest, **kw)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: str | None = None) -> None:
+        parser.error(f"{option} was removed: {self.reason}")
 
 
 def config_field_names() -> list[str]:

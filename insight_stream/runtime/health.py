@@ -1,7 +1,9 @@
 """``/metrics``, ``/healthz`` and ``/readyz`` on one port, served by a small daemon thread.
 
-Liveness and readiness are answered from two numbers the loop keeps on :class:`Metrics`
-(monotonic time of the last poll, partitions assigned), so a stuck loop cannot fake health.
+Liveness and readiness are answered from numbers the loop keeps on :class:`Metrics`
+(monotonic times of the last poll and of the last successful broker interaction, partitions
+assigned), so a stuck loop cannot fake health, and neither can a loop that polls a broker
+that is gone.
 """
 
 from __future__ import annotations
@@ -19,18 +21,32 @@ log = logging.getLogger(__name__)
 
 
 def health_status(
-    metrics: Metrics, stall_timeout_s: float, now: float | None = None
+    metrics: Metrics,
+    stall_timeout_s: float,
+    now: float | None = None,
+    broker_timeout_s: float | None = None,
 ) -> tuple[int, str]:
-    """(HTTP status, body) of /healthz: 503 when the poll loop has not run recently.
+    """(HTTP status, body) of /healthz: 503 when the poll loop has not run recently, or when
+    no broker interaction succeeded within ``broker_timeout_s`` (None: not checked).
 
-    >>> m = Metrics(); m.last_poll_monotonic = 100.0
+    >>> m = Metrics(); m.last_poll_monotonic = m.last_broker_monotonic = 100.0
     >>> health_status(m, 30, now=110.0)[0], health_status(m, 30, now=200.0)[0]
     (200, 503)
+    >>> m.last_poll_monotonic = 195.0
+    >>> health_status(m, 30, now=200.0, broker_timeout_s=60)[1].split(":")[0]
+    'broker unreachable'
     """
-    age = (time.monotonic() if now is None else now) - metrics.last_poll_monotonic
+    now = time.monotonic() if now is None else now
+    age = now - metrics.last_poll_monotonic
     if age > stall_timeout_s:
         return 503, f"stalled: last poll {age:.1f}s ago (limit {stall_timeout_s:g}s)\n"
-    return 200, f"ok: last poll {age:.1f}s ago\n"
+    broker_age = now - metrics.last_broker_monotonic
+    if broker_timeout_s is not None and broker_age > broker_timeout_s:
+        return 503, (
+            f"broker unreachable: no successful broker interaction for {broker_age:.1f}s "
+            f"(limit {broker_timeout_s:g}s)\n"
+        )
+    return 200, f"ok: last poll {age:.1f}s ago, broker {broker_age:.1f}s ago\n"
 
 
 def ready_status(metrics: Metrics) -> tuple[int, str]:
@@ -46,7 +62,14 @@ def ready_status(metrics: Metrics) -> tuple[int, str]:
 class HealthServer:
     """Serves metrics and health on ``host:port`` until :meth:`stop`; port 0 picks a free one."""
 
-    def __init__(self, metrics: Metrics, host: str, port: int, stall_timeout_s: float) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        host: str,
+        port: int,
+        stall_timeout_s: float,
+        broker_timeout_s: float | None = None,
+    ) -> None:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,7 +78,9 @@ class HealthServer:
                 if path == "/metrics":
                     self._send(200, metrics.render(), CONTENT_TYPE_LATEST)
                 elif path == "/healthz":
-                    code, body = health_status(metrics, outer.stall_timeout_s)
+                    code, body = health_status(
+                        metrics, outer.stall_timeout_s, broker_timeout_s=outer.broker_timeout_s
+                    )
                     self._send(code, body.encode())
                 elif path == "/readyz":
                     code, body = ready_status(metrics)
@@ -76,6 +101,7 @@ class HealthServer:
                 log.debug("http %s", format % args)
 
         self.stall_timeout_s = stall_timeout_s
+        self.broker_timeout_s = broker_timeout_s
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])

@@ -28,7 +28,7 @@ from kafka.errors import KafkaError, OffsetOutOfRangeError
 from insight_stream.processor.contract import Engine
 from insight_stream.processor.driver import Driver, Pending
 from insight_stream.processor.router import Record, Router
-from insight_stream.runtime.changelog import Changelog
+from insight_stream.runtime.changelog import Changelog, StateSettingsError
 from insight_stream.runtime.checkpoint import CheckpointStore
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.metrics import Metrics
@@ -39,7 +39,7 @@ from insight_stream.runtime.tasks import InputTasks
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
-EXIT_OK, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 3, 4
+EXIT_OK, EXIT_MISFIT, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 2, 3, 4
 
 
 class OffsetLostError(RuntimeError):
@@ -135,6 +135,9 @@ class Runner:
         except OffsetLostError as exc:
             log.error("%s", exc)
             return EXIT_OFFSET_LOST
+        except StateSettingsError as exc:
+            log.error("cannot restore: %s", exc)
+            return EXIT_MISFIT
         finally:
             self.closing = True  # consumer.close() calls on_partitions_revoked: nothing to save
             self.source.close()
@@ -145,7 +148,9 @@ class Runner:
         if self._wait_s > 0:
             timeout = max(1, min(timeout, int(self._wait_s * 1000) + 1))
         try:
-            return self.source.poll(timeout)
+            batch = self.source.poll(timeout)
+            self._broker_contact(batch)
+            return batch
         except OffsetOutOfRangeError as exc:
             lost = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
             self._offset_lost({(tp.topic, tp.partition): o for tp, o in lost.items()})
@@ -157,6 +162,14 @@ class Runner:
             return {}
         finally:
             self.metrics.polled()
+
+    def _broker_contact(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        """Records fetched, or a heartbeat answered: the broker is there (for /healthz)."""
+        if batch:
+            self.metrics.broker_seen()
+        seen = self.source.last_contact()
+        if seen is not None:
+            self.metrics.broker_seen(seen)
 
     def _offset_lost(self, lost: dict[Key, int], cause: str = "") -> None:
         """The broker no longer has the records at our offsets: fail loudly or, by policy,
@@ -452,6 +465,7 @@ class Runner:
         stale = {p for p, m in markers.items() if (m.get("writer"), m.get("cycle")) != mine}
         if not stale:
             return None
+        self.changelog.check_settings(markers, stale)
         r = self.changelog.restore(stale, want_shared)
         self.store.replace_partitions(r.partitions, r.users, r.offsets, r.applied)
         for key, n in r.applied.items():

@@ -252,12 +252,20 @@ class Metrics:
         self._lag_labels: set[tuple[str, str]] = set()
         self._segment_labels: set[str] = set()
         self.last_poll_monotonic = time.monotonic()
+        self.last_broker_monotonic = time.monotonic()
         self.partitions_assigned = 0
 
     def polled(self) -> None:
         """Mark the poll loop alive (health) — called every loop iteration."""
         self.last_poll_monotonic = time.monotonic()
         self.last_poll.set(time.time())
+
+    def broker_seen(self, at: float | None = None) -> None:
+        """Mark a successful broker interaction (records fetched, heartbeat answered, sends
+        acknowledged) at monotonic time ``at`` (default now); /healthz fails without one."""
+        at = time.monotonic() if at is None else at
+        if at > self.last_broker_monotonic:
+            self.last_broker_monotonic = at
 
     def set_assigned(self, n: int) -> None:
         self.partitions_assigned = n

@@ -128,6 +128,16 @@ class KafkaSource:
         unpark_resumed(self.consumer)
         return self.consumer.poll(timeout_ms=timeout_ms, max_records=self.cfg.batch_size)
 
+    def last_contact(self) -> float | None:
+        """Monotonic time of the group coordinator's last heartbeat answer, None if none yet.
+
+        The only broker round trip an idle, healthy consumer makes; kafka-python keeps it on
+        its (private) heartbeat object, read defensively so a client upgrade degrades to None.
+        """
+        heartbeat = getattr(getattr(self.consumer, "_coordinator", None), "heartbeat", None)
+        seen = getattr(heartbeat, "last_receive", None)
+        return seen if isinstance(seen, float) and seen != float("-inf") else None
+
     def seek_to_beginning(self, keys: Iterable[tuple[str, int]]) -> None:
         tps = [TopicPartition(t, p) for t, p in keys]
         for tp in tps:

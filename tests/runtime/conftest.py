@@ -129,6 +129,9 @@ class FakeSource:
     def lag(self, positions: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
         return {k: 0 for k in positions}
 
+    def last_contact(self) -> float | None:
+        return None  # broker contact comes from the records handed out
+
     def highwaters(self) -> dict[tuple[str, int], int | None]:
         """The log end of every assigned partition: all queued batches count as written."""
         return {k: self._ends.get(k, 0) for k in self.assigned()}

@@ -63,3 +63,29 @@ def test_refuses_state_of_other_topics(tmp_path: Path) -> None:
     CheckpointStore(tmp_path, TOPICS).close()
     with pytest.raises(StoreMismatchError, match="clicks,orders"):
         CheckpointStore(tmp_path, ("x", "y"))
+
+
+def test_state_bound_settings_are_recorded_then_enforced(tmp_path: Path) -> None:
+    from insight_stream.runtime.checkpoint import StoreMismatchError
+
+    first = {"segments.k_range": [3, 10], "recs.slots": "learned"}
+    with CheckpointStore(tmp_path, ("a", "b")) as store:
+        store.check_settings(first, "do X")
+        store.save({"u1": (0, b"x")}, b"g", {("a", 0): 5}, {("a", 0): 4})
+    with CheckpointStore(tmp_path, ("a", "b")) as store:
+        store.check_settings(first, "do X")  # same values: fine
+        store.check_settings({**first, "churn.time_unit_days": 7.0}, "do X")  # a new key
+        with pytest.raises(StoreMismatchError) as err:
+            store.check_settings({**first, "segments.k_range": [2, 8]}, "do X")
+    msg = str(err.value)
+    assert "segments.k_range = [3, 10] there, [2, 8] now" in msg and msg.endswith("do X")
+    assert "recs.slots" not in msg
+
+
+def test_a_store_without_state_adopts_new_settings(tmp_path: Path) -> None:
+    with CheckpointStore(tmp_path, ("a", "b")) as store:
+        store.check_settings({"segments.k_range": [3, 10]}, "do X")
+    with CheckpointStore(tmp_path, ("a", "b")) as store:
+        store.check_settings({"segments.k_range": [2, 8]}, "do X")  # nothing saved: no conflict
+        store.save({"u1": (0, b"x")}, b"g", {("a", 0): 5}, {("a", 0): 4})
+        store.check_settings({"segments.k_range": [2, 8]}, "do X")

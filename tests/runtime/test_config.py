@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,49 @@ def test_bad_hostile_input_settings_are_named() -> None:
         "INSIGHT_LATE_POLICY (--late-policy): must be one of fold, dlq",
     ):
         assert name in msg
+
+
+def test_unknown_insight_variable_names_the_closest_setting() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config({"INSIGHT_BATCH_SIZ": "10", "INSIGHT_PARTITONS": "3"})
+    msg = str(err.value)
+    assert "INSIGHT_BATCH_SIZ: unknown setting; did you mean INSIGHT_BATCH_SIZE?" in msg
+    assert "INSIGHT_PARTITONS: unknown setting; did you mean INSIGHT_PARTITIONS?" in msg
+
+
+def test_variables_read_elsewhere_are_not_unknown() -> None:
+    cfg = load_config(
+        {
+            "INSIGHT_TANSU_BIN": "/usr/bin/tansu",
+            "INSIGHT_ENGINE_CONFIG": "engine.toml",
+            "INSIGHT_ENGINE__CHURN__ALERT_THRESHOLD": "0.8",
+            "INSIGHT_BATCH_SIZE": "7",
+        }
+    )
+    assert cfg.batch_size == 7
+
+
+def test_sasl_password_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("from-file\n")
+    sasl = {
+        "INSIGHT_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "INSIGHT_SASL_MECHANISM": "PLAIN",
+        "INSIGHT_SASL_USERNAME": "svc",
+    }
+    cfg = load_config({**sasl, "INSIGHT_SASL_PASSWORD_FILE": str(secret)})
+    assert cfg.kafka_common()["sasl_plain_password"] == "from-file"
+    assert cfg.redacted()["sasl_password"] == "***"
+    with pytest.raises(ConfigError, match="set only one"):
+        load_config(
+            {**sasl, "INSIGHT_SASL_PASSWORD_FILE": str(secret), "INSIGHT_SASL_PASSWORD": "x"}
+        )
+
+
+def test_sasl_password_has_no_flag() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["--sasl-password", "hunter2"])
+    assert exc.value.code == 2
+    assert not re.search(r"--sasl-password(?!-file)", parser.format_help())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from insight_stream.runtime.health import HealthServer
+from insight_stream.runtime.health import HealthServer, health_status
 from insight_stream.runtime.metrics import Metrics
 
 
@@ -34,3 +34,37 @@ def test_health_ready_and_metrics() -> None:
         assert get(server.port, "/nope")[0] == 404
     finally:
         server.stop()
+
+
+def test_broker_silence_beyond_the_timeout_fails_health() -> None:
+    m = Metrics()
+    m.last_poll_monotonic = m.last_broker_monotonic = 1000.0
+    m.last_poll_monotonic = 1100.0  # the loop keeps running ...
+    assert health_status(m, 30, now=1101.0)[0] == 200  # ... broker not checked
+    assert health_status(m, 30, now=1101.0, broker_timeout_s=200)[0] == 200
+    code, body = health_status(m, 30, now=1101.0, broker_timeout_s=60)
+    assert code == 503 and body.startswith("broker unreachable: no successful broker interaction")
+    m.broker_seen(1090.0)
+    assert health_status(m, 30, now=1101.0, broker_timeout_s=60)[0] == 200
+
+
+def test_broker_seen_never_goes_back() -> None:
+    m = Metrics()
+    m.broker_seen(500.0)
+    m.broker_seen(400.0)  # an older heartbeat answer read late
+    assert m.last_broker_monotonic >= 500.0
+
+
+def test_kafka_source_reads_the_last_heartbeat_answer() -> None:
+    from types import SimpleNamespace
+
+    from insight_stream.runtime.config import load_config
+    from insight_stream.runtime.source import KafkaSource
+
+    heartbeat = SimpleNamespace(last_receive=float("-inf"))
+    consumer = SimpleNamespace(_coordinator=SimpleNamespace(heartbeat=heartbeat))
+    source = KafkaSource(load_config({}), consumer=consumer)
+    assert source.last_contact() is None  # no answer yet
+    heartbeat.last_receive = 123.5
+    assert source.last_contact() == 123.5
+    assert KafkaSource(load_config({}), consumer=SimpleNamespace()).last_contact() is None
