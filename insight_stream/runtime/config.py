@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from insight_stream.events.limits import InputLimits
+from insight_stream.events.pseudonym import Pseudonymizer
 from insight_stream.events.timestamps import to_epoch_ms
 
 if TYPE_CHECKING:
@@ -316,6 +317,21 @@ SETTINGS: tuple[Setting, ...] = (
         "late events: fold (fold in, never move stream time, count) or dlq (error_type late)",
         choices=("fold", "dlq"),
     ),
+    # -- privacy and interactive queries (docs/privacy.md, docs/queries.md) --
+    _s(
+        "INSIGHT_PSEUDONYMIZE_KEY",
+        "str",
+        None,
+        "secret (>= 16 chars): replace user ids by HMAC-SHA256(key, id) hex at decode; "
+        "replay needs the same key in its environment",
+        secret=True,
+    ),
+    _s(
+        "INSIGHT_ADVERTISED_HTTP",
+        "str",
+        None,
+        "host:port other instances name when a /users query reaches the wrong instance",
+    ),
 )
 """Every runtime setting; env names are the public interface used by docker-compose."""
 
@@ -369,6 +385,8 @@ class RuntimeConfig:
     max_record_bytes: int
     allowed_lateness: int  # ms
     late_policy: str
+    pseudonymize_key: str | None
+    advertised_http: str | None
 
     def input_limits(self) -> InputLimits:
         """The limits ``decode`` checks (the future check also needs the wall clock)."""
@@ -390,6 +408,10 @@ class RuntimeConfig:
             late_policy=self.late_policy,
             flush_events=self.flush_events,
         )
+
+    def pseudonymizer(self) -> Pseudonymizer | None:
+        """The edge id replacement INSIGHT_PSEUDONYMIZE_KEY asks for (None: off)."""
+        return Pseudonymizer(self.pseudonymize_key) if self.pseudonymize_key else None
 
     @property
     def input_topics(self) -> tuple[str, str]:
@@ -598,6 +620,9 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
                 errors.append(f"{label[f]}: needs {label['security_protocol']} SSL or SASL_SSL")
     if bool(v["ssl_certfile"]) != bool(v["ssl_keyfile"]) and proto.endswith("SSL"):
         errors.append(f"{label['ssl_certfile']} and {label['ssl_keyfile']} go together")
+    key = v["pseudonymize_key"]
+    if key is not None and len(key) < 16:
+        errors.append(f"{label['pseudonymize_key']}: must be at least 16 characters")
     if not [s for s in v["bootstrap_servers"].split(",") if s.strip()]:
         errors.append(f"{label['bootstrap_servers']}: must not be empty")
     return errors

@@ -79,6 +79,7 @@ class Runner:
             cfg.max_buffered,
             cfg.max_task_idle_ms,
             cfg.input_limits(),
+            cfg.pseudonymizer(),
         )
         self.applied: dict[Key, int] = store.load_applied()
         self.owner: dict[str, int] = {}  # user_id -> input partition holding its events

@@ -193,6 +193,10 @@ class Segmenter:
         self._portraits = None
         return self.km.learn_predict_one(self._z(p))
 
+    def forget(self, user_id: str) -> None:
+        """Erasure: the warm-up sample is the only place the segmenter keys by user id."""
+        self._warm.forget(user_id)
+
     def predict(self, p: ProfileState) -> int | None:
         """Segment id for a profile, or None before the warm-up completes."""
         if self.km is None:
