@@ -27,6 +27,7 @@ from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.health import HealthServer
 from insight_stream.runtime.loop import Runner
 from insight_stream.runtime.metrics import Metrics
+from insight_stream.runtime.queries import OwnerDirectory, QueryService
 from insight_stream.runtime.sink import KafkaSink
 from insight_stream.runtime.source import KafkaSource
 from insight_stream.runtime.topics import TopicMismatchError, ensure_topics
@@ -95,10 +96,11 @@ def run(
         return EXIT_MISFIT
     health = None
     source = sink = None
+    queries = QueryService(cfg.pseudonymizer())
     try:
         if cfg.metrics_port:
             health = HealthServer(
-                metrics, cfg.metrics_host, cfg.metrics_port, cfg.stall_timeout_s
+                metrics, cfg.metrics_host, cfg.metrics_port, cfg.stall_timeout_s, queries.route
             ).start()
         metrics.polled()
         try:
@@ -138,6 +140,11 @@ def run(
             on_batch=on_batch,
             changelog=Changelog(cfg, sink, store.instance_id) if cfg.changelog else None,
         )
+        changelog = runner.changelog
+        owners = (
+            None if changelog is None else OwnerDirectory(changelog.last_markers, store.instance_id)
+        )
+        queries.attach(runner, parts.get(cfg.clickstream_topic, cfg.partitions), owners)
         if on_runner is not None:
             on_runner(runner)
         source = sink = None  # the runner closes them

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -46,7 +47,15 @@ def ready_status(metrics: Metrics) -> tuple[int, str]:
 class HealthServer:
     """Serves metrics and health on ``host:port`` until :meth:`stop`; port 0 picks a free one."""
 
-    def __init__(self, metrics: Metrics, host: str, port: int, stall_timeout_s: float) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        host: str,
+        port: int,
+        stall_timeout_s: float,
+        routes: Callable[[str], tuple[int, bytes, str] | None] | None = None,
+    ) -> None:
+        """``routes``: more GET routes (the interactive queries); None = not one of them."""
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,6 +69,8 @@ class HealthServer:
                 elif path == "/readyz":
                     code, body = ready_status(metrics)
                     self._send(code, body.encode())
+                elif routes is not None and (answer := routes(path)) is not None:
+                    self._send(*answer)
                 else:
                     self._send(404, b"not found: try /metrics, /healthz, /readyz\n")
 

@@ -39,6 +39,7 @@ from insight_stream.runtime.tasks import InputTasks
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
+FOLD_CHUNK = 64  # events folded per hold of Runner.lock (a query waits at most one chunk)
 EXIT_OK, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 3, 4
 
 
@@ -70,6 +71,8 @@ class Runner:
         self.cycle = store.changelog_cycle
         self.store, self.metrics = store, metrics
         self.stop = stop or threading.Event()
+        # held while engine state changes; interactive queries hold it per lookup
+        self.lock = threading.RLock()
         self.until, self.on_batch = until, on_batch
         router = Router(cfg.profiles_topic, cfg.alerts_topic, cfg.dlq_topic)
         self.driver = Driver(processor, self._emit, cfg.flush_events, router, self._on_fold)
@@ -205,11 +208,11 @@ class Runner:
         if lost:
             self._offset_lost(lost)
             return time.perf_counter() - t0
-        folded = self.driver.run()
+        folded = self._fold()
         now = time.monotonic()
         self._wait_s = self.tasks.release_idle(highwaters, now - self._last_tick)
         self._last_tick = now
-        folded += self.driver.run()
+        folded += self._fold()
         pause, resume = self.tasks.flow()
         if pause:
             self.source.pause(pause)
@@ -227,6 +230,16 @@ class Runner:
         if self.on_batch is not None and total:
             self.on_batch(total)
         return elapsed
+
+    def _fold(self) -> int:
+        """Fold what the merge allows, ``FOLD_CHUNK`` events per hold of :attr:`lock`."""
+        run, lock, n = self.driver.run, self.lock, 0
+        while True:
+            with lock:
+                k = run(FOLD_CHUNK)
+            n += k
+            if k < FOLD_CHUNK:
+                return n
 
     def _on_fold(self, item: Pending) -> None:
         ev = item.event
@@ -246,7 +259,8 @@ class Runner:
         idle = now - self._last_record_wall
         if self.cfg.idle_advance_s <= 0 or idle < self.cfg.idle_advance_s or not self.last_event_ts:
             return
-        self.processor.advance_time(self.last_event_ts + int(idle * 1000))
+        with self.lock:
+            self.processor.advance_time(self.last_event_ts + int(idle * 1000))
         self._changed = True
         self._settled = False
 
@@ -365,6 +379,10 @@ class Runner:
         self.metrics.rebalances.labels(kind="assigned").inc()
         if self.fatal is not None:
             return
+        with self.lock:
+            self._assign(assigned)
+
+    def _assign(self, assigned: set[TopicPartition]) -> None:
         try:
             parts = {tp.partition for tp in assigned}
             gone = self.owned - parts
@@ -396,6 +414,7 @@ class Runner:
             self.tasks.assign(starts)
             self._saved = {k: v for k, v in starts.items() if v is not None}
             self.owned = parts
+            self._changed = True  # markers name the new owner at the next cycle (queries)
             self.metrics.settled.set(0)
             self.metrics.set_assigned(len(assigned))
             log.info("partitions assigned: %s (restored %d users)", _fmt(assigned), len(rows))
