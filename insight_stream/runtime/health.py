@@ -53,7 +53,7 @@ class HealthServer:
         host: str,
         port: int,
         stall_timeout_s: float,
-        routes: Callable[[str], tuple[int, bytes, str] | None] | None = None,
+        routes: Callable[[str], tuple[int, bytes, str, dict[str, str]] | None] | None = None,
     ) -> None:
         """``routes``: more GET routes (the interactive queries); None = not one of them."""
         outer = self
@@ -75,10 +75,16 @@ class HealthServer:
                     self._send(404, b"not found: try /metrics, /healthz, /readyz\n")
 
             def _send(
-                self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8"
+                self,
+                code: int,
+                body: bytes,
+                ctype: str = "text/plain; charset=utf-8",
+                headers: dict[str, str] | None = None,
             ) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", ctype)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

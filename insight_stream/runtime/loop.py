@@ -39,7 +39,6 @@ from insight_stream.runtime.tasks import InputTasks
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
-FOLD_CHUNK = 64  # events folded per hold of Runner.lock (a query waits at most one chunk)
 EXIT_OK, EXIT_PRODUCE_FAILED, EXIT_OFFSET_LOST = 0, 3, 4
 
 
@@ -71,11 +70,14 @@ class Runner:
         self.cycle = store.changelog_cycle
         self.store, self.metrics = store, metrics
         self.stop = stop or threading.Event()
-        # held while engine state changes; interactive queries hold it per lookup
-        self.lock = threading.RLock()
         self.until, self.on_batch = until, on_batch
         router = Router(cfg.profiles_topic, cfg.alerts_topic, cfg.dlq_topic)
-        self.driver = Driver(processor, self._emit, cfg.flush_events, router, self._on_fold)
+        # held while engine state changes (per event, restore, forget, idle advance);
+        # interactive queries hold it per lookup (runtime/queries.py)
+        self.lock = threading.RLock()
+        self.driver = Driver(
+            processor, self._emit, cfg.flush_events, router, self._on_fold, guard=self.lock
+        )
         self.tasks = InputTasks(
             self.driver,
             cfg.input_topics,
@@ -208,11 +210,11 @@ class Runner:
         if lost:
             self._offset_lost(lost)
             return time.perf_counter() - t0
-        folded = self._fold()
+        folded = self.driver.run()
         now = time.monotonic()
         self._wait_s = self.tasks.release_idle(highwaters, now - self._last_tick)
         self._last_tick = now
-        folded += self._fold()
+        folded += self.driver.run()
         pause, resume = self.tasks.flow()
         if pause:
             self.source.pause(pause)
@@ -230,16 +232,6 @@ class Runner:
         if self.on_batch is not None and total:
             self.on_batch(total)
         return elapsed
-
-    def _fold(self) -> int:
-        """Fold what the merge allows, ``FOLD_CHUNK`` events per hold of :attr:`lock`."""
-        run, lock, n = self.driver.run, self.lock, 0
-        while True:
-            with lock:
-                k = run(FOLD_CHUNK)
-            n += k
-            if k < FOLD_CHUNK:
-                return n
 
     def _on_fold(self, item: Pending) -> None:
         ev = item.event

@@ -1,10 +1,12 @@
 """Interactive queries on the metrics port: ``GET /users/{user_id}`` and ``GET /segments``.
 
 Consistency: the loop thread holds :attr:`Runner.lock` while it changes engine state (each
-chunk of at most ``FOLD_CHUNK`` folded events, a restore, a forget, an idle time advance);
-a query holds it for one lookup (find the user, build the profile) and serialises outside
-it. So a query never sees a half-folded event, processing waits at most one lookup per
-query, and a query waits at most one chunk (docs/queries.md has the measurements).
+folded event, a restore, a forget, an idle time advance); a query holds it for one lookup
+(find the user, build the profile) and serialises outside it. So a query never sees a
+half-folded event, processing waits at most one lookup per query, and a query waits at most
+one event (rarely a model refit, which runs inside the event that crosses its event-time
+boundary). Drains and checkpoints only read what queries read, so they take no lock
+(docs/queries.md has the measurements).
 
 Routing: a user lives on the input partition its producer key hashes to (Kafka's default
 partitioner). A user this instance does not hold gets 404 with that partition and, when
@@ -36,13 +38,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
-Response = tuple[int, bytes, str]
+Response = tuple[int, bytes, str, dict[str, str]]  # status, body, content type, headers
 OWNER_TTL_S = 5.0
 _hash_partition = partition_for.__wrapped__  # uncached: queried ids must not linger in memory
 
 
-def _json(code: int, body: dict[str, Any]) -> Response:
-    return code, orjson.dumps(body), JSON
+def _json(code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return code, orjson.dumps(body), JSON, headers or {}
+
+
+def _timing(t0: float, t1: float, t2: float) -> dict[str, str]:
+    """``Server-Timing``: time waiting for the loop's lock, and holding it (ms)."""
+    return {"Server-Timing": f"lock;dur={(t1 - t0) * 1e3:.3f}, read;dur={(t2 - t1) * 1e3:.3f}"}
 
 
 NOT_READY = _json(503, {"error": "not_ready", "message": "no partitions assigned yet"})
@@ -109,9 +116,11 @@ class QueryService:
         runner = self._ready()
         if runner is None:
             return NOT_READY
+        t0 = time.perf_counter()
         with runner.lock:
+            t1 = time.perf_counter()
             view = segments_view(runner.processor)  # type: ignore[arg-type]
-        return _json(200, view)
+        return _json(200, view, _timing(t0, t1, time.perf_counter()))
 
     def user(self, quoted: str) -> Response:
         """200 with the live profile; 400 malformed id; 404 unknown or held elsewhere."""
@@ -127,12 +136,15 @@ class QueryService:
             return NOT_READY
         pz = self.pseudonymizer
         uid = raw_id if pz is None else pz.id(raw_id)
+        t0 = time.perf_counter()
         with runner.lock:  # one lookup: the loop waits for at most this
+            t1 = time.perf_counter()
             profile = user_profile(runner.processor, uid)  # type: ignore[arg-type]
+        timing = _timing(t0, t1, time.perf_counter())
         if profile is not None:
-            return 200, orjson.dumps(profile), JSON
+            return 200, orjson.dumps(profile), JSON, timing
         part = _hash_partition(raw_id, self.partitions) if self.partitions else None
         if part is None or part in runner.owned:
-            return _json(404, {"error": "unknown_user", "partition": part})
+            return _json(404, {"error": "unknown_user", "partition": part}, timing)
         owner = self.owners.owner(part) if self.owners is not None else None
         return _json(404, {"error": "not_owned", "partition": part, "owner": owner})

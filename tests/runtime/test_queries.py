@@ -60,14 +60,15 @@ def test_a_user_is_what_the_profile_topic_would_carry_now(shop_events: list[Any]
     published = proc.drain().profiles  # what the window closing now publishes
     assert sorted(published) == users
     for uid in users:
-        code, body, ctype = answers[uid]  # type: ignore[misc]
+        code, body, ctype, headers = answers[uid]  # type: ignore[misc]
         assert (code, ctype) == (200, "application/json")
+        assert headers["Server-Timing"].startswith("lock;dur=")
         assert body == orjson.dumps(published[uid])
 
 
 def test_segments_carry_portraits_and_sizes(shop_events: list[Any]) -> None:
     svc, proc = service(shop_events, {0})
-    code, body, _ = svc.route("/segments")  # type: ignore[misc]
+    code, body, _, _ = svc.route("/segments")  # type: ignore[misc]
     view = orjson.loads(body)
     assert code == 200 and view["status"] == proc.segments.status == "ready"
     assert {s["id"]: s["size"] for s in view["segments"]} == {
@@ -80,14 +81,14 @@ def test_segments_carry_portraits_and_sizes(shop_events: list[Any]) -> None:
 def test_bad_unknown_and_elsewhere(shop_events: list[Any]) -> None:
     svc, _ = service(shop_events, {0, 1})
     for bad in ("", "x" * 257, "%ff"):
-        code, body, _ = svc.route(f"/users/{bad}")  # type: ignore[misc]
+        code, body, _, _ = svc.route(f"/users/{bad}")  # type: ignore[misc]
         assert code == 400 and orjson.loads(body)["error"] == "invalid_user_id", bad
     mine = next(f"n{i}" for i in range(100) if partition_for(f"n{i}", PARTS) in (0, 1))
     theirs = next(f"n{i}" for i in range(100) if partition_for(f"n{i}", PARTS) == 3)
-    code, body, _ = svc.route(f"/users/{mine}")  # type: ignore[misc]
+    code, body, _, _ = svc.route(f"/users/{mine}")  # type: ignore[misc]
     assert code == 404
     assert orjson.loads(body) == {"error": "unknown_user", "partition": partition_for(mine, 4)}
-    code, body, _ = svc.route(f"/users/{theirs}")  # type: ignore[misc]
+    code, body, _, _ = svc.route(f"/users/{theirs}")  # type: ignore[misc]
     assert (code, orjson.loads(body)) == (
         404,
         {"error": "not_owned", "partition": 3, "owner": {"instance": "other", "http": "h:1"}},
@@ -111,7 +112,7 @@ def test_pseudonymised_state_is_queried_by_the_producer_id(shop_events: list[Any
     svc, proc = service(shop_events, set(range(PARTS)), pz)
     raw = shop_events[0].user_id
     assert raw not in proc.users and pz.id(raw) in proc.users
-    code, body, _ = svc.route(f"/users/{raw}")  # type: ignore[misc]
+    code, body, _, _ = svc.route(f"/users/{raw}")  # type: ignore[misc]
     assert code == 200 and orjson.loads(body)["user_id"] == pz.id(raw)
 
 
