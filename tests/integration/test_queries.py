@@ -13,11 +13,12 @@ from typing import Any
 import orjson
 import pytest
 
+from insight_stream.events.pseudonym import Pseudonymizer
 from insight_stream.processor.partitioning import partition_for
 from insight_stream.runtime.broker import free_port
 from insight_stream.runtime.reader import latest_by_key, read_topic
 
-from .support import Proc, feed_shop, runtime_env, sum_metric
+from .support import Proc, feed_shop, runtime_env, settled, sum_metric
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +44,19 @@ def _settled_pair(a: Proc, b: Proc) -> bool:
     return total == 2 * PARTITIONS
 
 
-def test_queries_on_two_instances(tansu_broker: str, start_processor: Any, tmp_path: Path) -> None:
-    prefix = f"q{os.getpid()}"
-    feed_shop(tansu_broker, prefix, users=150, days=30, seed=5)
+@pytest.mark.parametrize(
+    "key", [None, "a-secret-of-at-least-16-chars"], ids=["plain", "pseudonymous"]
+)
+def test_queries_on_two_instances(
+    tansu_broker: str, start_processor: Any, tmp_path: Path, key: str | None
+) -> None:
+    """Half the partitions move from a to b (restored from the changelog); with pseudonymous
+    ids too, ownership follows the records' partitions and queries take the producer's id."""
+    prefix = f"q{os.getpid()}{'p' if key else ''}"
+    _, shop = feed_shop(tansu_broker, prefix, users=150, days=30, seed=5)
+    pz = Pseudonymizer(key) if key else None
+    raw_of = {pz.id(c.uid) if pz else c.uid: c.uid for c in shop.customers}
+    extra = {"INSIGHT_PSEUDONYMIZE_KEY": key} if key else {}
     procs = []
     for name in ("a", "b"):
         port = free_port()
@@ -56,8 +67,11 @@ def test_queries_on_two_instances(tansu_broker: str, start_processor: Any, tmp_p
             INSIGHT_COMMIT_INTERVAL_MS="300",
             INSIGHT_METRICS_PORT=str(port),
             INSIGHT_ADVERTISED_HTTP=f"127.0.0.1:{port}",
+            **extra,
         )
         procs.append(start_processor(env))
+        if name == "a":  # a takes every partition and folds it all; b's join moves half
+            procs[0].wait_for(lambda: settled(procs[0]), "a alone settled", timeout=240)
     a, b = procs
     a.wait_for(lambda: _settled_pair(a, b), "both instances settled", timeout=240)
     a.wait_for(lambda: _markers_name_both(a, b), "owners known to each other", timeout=60)
@@ -65,8 +79,10 @@ def test_queries_on_two_instances(tansu_broker: str, start_processor: Any, tmp_p
     published = latest_by_key(read_topic(tansu_broker, f"{prefix}.profiles"))
     assert len(published) >= 100
     served = {"a": 0, "b": 0}
-    for uid, want in sorted(published.items()):
+    assert set(published) <= set(raw_of)  # published under the pseudonym when keyed
+    for alias, want in sorted(published.items()):
         assert want is not None
+        uid = raw_of[alias]  # queries take the id the producer keys by
         quoted = "/users/" + urllib.parse.quote(uid, safe="")
         code_a, got_a = _get(a, quoted)
         code_b, got_b = _get(b, quoted)
