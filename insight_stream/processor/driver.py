@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -93,7 +93,7 @@ class Driver:
         self.merger = Merger()
         self.stats = DriverStats()
         self.on_fold = on_fold
-        self.guard = guard or nullcontext()
+        self.guard = guard
 
     # -- sources ----------------------------------------------------------------------
     def add_source(self, key: Hashable) -> None:
@@ -138,8 +138,12 @@ class Driver:
         """Process one event (sealing the window when due); failures go to the DLQ."""
         engine = self.engine
         try:
-            with self.guard:
+            guard = self.guard
+            if guard is None:  # no concurrent readers: not even a null context per event
                 engine.process(item.event)
+            else:
+                with guard:
+                    engine.process(item.event)
         except RejectedEvent as exc:
             self._reject(item, exc.reason, exc.message)
             return False

@@ -74,7 +74,7 @@ class Runner:
         router = Router(cfg.profiles_topic, cfg.alerts_topic, cfg.dlq_topic)
         # held while engine state changes (per event, restore, forget, idle advance);
         # interactive queries hold it per lookup (runtime/queries.py)
-        self.lock = threading.RLock()
+        self.lock = threading.Lock()
         self.driver = Driver(
             processor, self._emit, cfg.flush_events, router, self._on_fold, guard=self.lock
         )

@@ -42,7 +42,7 @@ def service(
         proc.process(pz.event(ev) if pz else ev)
     if drain:
         proc.drain()
-    runner = SimpleNamespace(lock=threading.RLock(), processor=proc, owned=owned)
+    runner = SimpleNamespace(lock=threading.Lock(), processor=proc, owned=owned)
     owners = OwnerDirectory(
         lambda parts: {p: {"writer": "other", "http": "h:1"} for p in parts}, "me"
     )
