@@ -371,16 +371,13 @@ class Runner:
         self.metrics.rebalances.labels(kind="assigned").inc()
         if self.fatal is not None:
             return
-        with self.lock:
-            self._assign(assigned)
-
-    def _assign(self, assigned: set[TopicPartition]) -> None:
         try:
             parts = {tp.partition for tp in assigned}
             gone = self.owned - parts
             if gone:
                 leaving = [u for u, p in self.owner.items() if p in gone]
-                self.processor.forget(leaving)
+                with self.lock:  # queries: not while users leave (Kafka reads stay outside)
+                    self.processor.forget(leaving)
                 for u in leaving:
                     del self.owner[u]
             new = parts - self.owned
@@ -392,7 +389,10 @@ class Runner:
             rows = list(self.store.load_users(new, include_unknown=first)) if new or first else []
             if rows or shared is not None:
                 # a partition moving into a running engine: its users' profiles are owed
-                self.processor.restore(((u, b) for u, _, b in rows), shared, republish=not first)
+                with self.lock:
+                    self.processor.restore(
+                        ((u, b) for u, _, b in rows), shared, republish=not first
+                    )
             for u, p, _ in rows:
                 self.owner[u] = p
             self.shared_restored = True
