@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -13,7 +14,7 @@ import orjson
 from insight_stream.cli.engine_args import add_engine_config_argument, engine_config_from_args
 from insight_stream.cli.progress import Progress
 from insight_stream.cli.usage import UsageError
-from insight_stream.events import InputLimits
+from insight_stream.events import InputLimits, pseudonym
 from insight_stream.events.limits import DAY_MS, MIN_TS_2000
 from insight_stream.processor import EngineConfig, Processor
 from insight_stream.processor.driver import Driver
@@ -55,10 +56,14 @@ def run(args: argparse.Namespace) -> int:
         max_future_skew_ms=None if args.no_future_check else args.max_future_skew,
     )
     now_ms = None if args.no_future_check else int(time.time() * 1000)
+    try:
+        pz = pseudonym.from_env(os.environ)  # the same INSIGHT_PSEUDONYMIZE_KEY as `run`
+    except ValueError as exc:
+        raise SystemExit(f"replay: {exc}") from None
     started = time.perf_counter()
     with JsonlSink(Path(args.out)) as sink, Progress(total, "replay") as bar:
         driver = Driver(proc, lambda rec: sink.send(*rec), flush_events=args.flush_events)
-        replay_files(driver, files, args.partitions, bar.update, limits, now_ms)
+        replay_files(driver, files, args.partitions, bar.update, limits, now_ms, pz)
         driver.drain(seal=False)  # settle: the last window, as `run` publishes once caught up
     res = driver.stats
     elapsed = time.perf_counter() - started

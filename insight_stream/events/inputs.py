@@ -94,6 +94,9 @@ class ControlEvent(_Event):
 
 Event = ClickEvent | OrderEvent | ControlEvent
 
+USER_ID_ADAPTER: TypeAdapter[str] = TypeAdapter(_Id)
+"""The id rule every event's ``user_id`` follows (interactive queries validate with it)."""
+
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(
     Annotated[ClickEvent | OrderEvent | ControlEvent, Field(discriminator="type")]
 )

@@ -9,6 +9,7 @@ reads divide by the same factor at ``now``.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -25,6 +26,9 @@ _CLICK_AFFINITY = {
 }
 ORDER_AFFINITY = 5.0
 _intern = sys.intern
+KEPT_DEMOGRAPHICS = ("age_band", "region")
+"""The only demographics stored and published (docs/privacy.md): minimised to what is used."""
+_BAND = re.compile(r"[A-Za-z0-9+<>._ -]{1,32}").fullmatch
 MAX_CATEGORIES = 8  # affinities kept per user; the weakest is dropped beyond this
 _RENORMALISE_AT = 40.0  # exp(40) ~ 2e17: rescale long before float64 trouble
 
@@ -176,23 +180,18 @@ class ProfileState:
             w = _CLICK_AFFINITY.get(kind)
             if w is not None:
                 self._affinity(ev.category, w, ts, cfg.tau_ms)
-        if ev.age_band or ev.gender or ev.region or ev.device or ev.channel:
-            demo = {
-                k: v
-                for k, v in (
-                    ("age_band", ev.age_band),
-                    ("gender", ev.gender),
-                    ("region", ev.region),
-                    ("device", ev.device),
-                    ("channel", ev.channel),
-                )
-                if v
-            }
-            if self.demographics:
-                merged = dict(self.demographics)
-                merged.update(demo)
-                demo = merged
-            self.demographics = tuple(sorted((k, _intern(v)) for k, v in demo.items()))
+        if ev.age_band or ev.region:
+            self._demographics(ev.age_band, ev.region)
+
+    def _demographics(self, age_band: str | None, region: str | None) -> None:
+        """Keep only the bands in :data:`KEPT_DEMOGRAPHICS`, and only band-shaped values:
+        gender, device, channel and anything that looks like free text are never stored."""
+        demo = {k: v for k, v in (("age_band", age_band), ("region", region)) if v and _BAND(v)}
+        if not demo:
+            return
+        if self.demographics:
+            demo = {**{k: v for k, v in self.demographics if k in KEPT_DEMOGRAPHICS}, **demo}
+        self.demographics = tuple(sorted((k, _intern(v)) for k, v in demo.items()))
 
     def on_order(self, ev: OrderEvent, cfg: ProfileConfig) -> None:
         ts = ev.ts

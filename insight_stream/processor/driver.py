@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -78,8 +79,11 @@ class Driver:
         flush_events: int = 10_000,
         router: Router | None = None,
         on_fold: Callable[[Pending], None] | None = None,
+        guard: AbstractContextManager[object] | None = None,
     ) -> None:
-        """``on_fold`` sees every event folded in (the runtime maps users to partitions)."""
+        """``on_fold`` sees every event folded in (the runtime maps users to partitions);
+        ``guard`` is held around each ``process`` call, the only step that changes what
+        readers of live state see (the runtime's lock for interactive queries)."""
         if flush_events < 1:
             raise ValueError("flush_events must be >= 1")
         self.engine = engine
@@ -89,6 +93,7 @@ class Driver:
         self.merger = Merger()
         self.stats = DriverStats()
         self.on_fold = on_fold
+        self.guard = guard
 
     # -- sources ----------------------------------------------------------------------
     def add_source(self, key: Hashable) -> None:
@@ -133,7 +138,12 @@ class Driver:
         """Process one event (sealing the window when due); failures go to the DLQ."""
         engine = self.engine
         try:
-            engine.process(item.event)
+            guard = self.guard
+            if guard is None:  # no concurrent readers: not even a null context per event
+                engine.process(item.event)
+            else:
+                with guard:
+                    engine.process(item.event)
         except RejectedEvent as exc:
             self._reject(item, exc.reason, exc.message)
             return False

@@ -26,6 +26,7 @@ from insight_stream.processor.contract import (
     Outputs,
     StateFormatError,
 )
+from insight_stream.processor.erasure import erase_user
 from insight_stream.processor.errors import RejectedEvent
 from insight_stream.processor.publish import build_profile, complete_alert
 from insight_stream.processor.state import UserState
@@ -74,7 +75,8 @@ class Processor:
         self._touched: dict[str, None] = {}  # changed since the last drain of any kind
         self._pending = 0  # records processed since the last sealed drain
         self._changed: dict[str, None] = {}
-        self._erased: set[str] = set()
+        self.tombstones: dict[str, None] = {}  # erased since the last drain
+        self.erasures = 0
         self._alerts: list[dict[str, Any]] = []
         # -- hostile input (counters are checkpointed with the shared state) --
         self.dedup = RecentEvents(self.config.dedup_window)
@@ -272,14 +274,7 @@ class Processor:
 
     # -- erasure ----------------------------------------------------------------------
     def _erase(self, uid: str) -> None:
-        u = self.users.pop(uid, None)
-        if u is not None:
-            self._unpublish(u)
-        self._quality_pending.pop(uid, None)
-        self._dirty[uid] = None
-        self._touched[uid] = None
-        self._changed[uid] = None
-        self._erased.add(uid)
+        erase_user(self, uid)  # processor/erasure.py lists every store
 
     def _unpublish(self, u: UserState) -> None:
         if u.segment is not None:
@@ -314,8 +309,8 @@ class Processor:
         alerts: a runtime behind its input publishes profiles at window ends only, but must
         hand alerts on before every checkpoint (they are not part of it).
         """
-        out = Outputs(alerts=self._alerts)
-        self._alerts = []
+        out = Outputs(profiles=dict(self.tombstones), alerts=self._alerts)
+        self._alerts, self.tombstones = [], {}
         self.segments.invalidate_portraits()
         users = self.users
         if not (profiles or seal):
@@ -388,7 +383,11 @@ class Processor:
             alerts=self.alerts_total,
             coverage=self.recs.coverage(),
             timers=len(self.timers),
-            extra={"duplicates": self.duplicates, "late_events": self.late_events},
+            extra={
+                "duplicates": self.duplicates,
+                "late_events": self.late_events,
+                "erasures": self.erasures,
+            },
         )
 
     # -- checkpointing ----------------------------------------------------------------
@@ -402,6 +401,7 @@ class Processor:
             "stream_time": self.stream_time,
             "counters": (self.events, self.alerts_total, self.quality_orders, self.quality_hits),
             "hostile": (self.duplicates, self.late_events),
+            "erasures": self.erasures,
             "window": (list(self._dirty), self._pending),
         }
 
@@ -417,7 +417,6 @@ class Processor:
             u = self.users.get(uid)
             users[uid] = None if u is None else head + dump(u, protocol=pickle.HIGHEST_PROTOCOL)
         self._changed = {}
-        self._erased = set()
         shared = head + dump(self._shared_state(), protocol=pickle.HIGHEST_PROTOCOL)
         return Checkpoint(users=users, shared=shared)
 
@@ -441,6 +440,7 @@ class Processor:
             self._next_housekeeping = (self.stream_time // HOUR_MS + 1) * HOUR_MS
             self.events, self.alerts_total, self.quality_orders, self.quality_hits = s["counters"]
             self.duplicates, self.late_events = s["hostile"]
+            self.erasures = s.get("erasures", 0)  # absent in format-2 blobs of older builds
             dirty, self._pending = s["window"]
             self._dirty = dict.fromkeys(dirty)
         for uid, blob in users:

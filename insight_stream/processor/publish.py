@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from insight_stream.models.profile import DAY_MS
+from insight_stream.models.profile import DAY_MS, KEPT_DEMOGRAPHICS
 
 if TYPE_CHECKING:
     from insight_stream.processor.processor import Processor
@@ -58,7 +58,7 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
         "funnel": p.funnel(),
         "top_categories": p.top_categories(cfg.profile.top_categories),
         "discount_sensitivity": round(p.discount_sensitivity(), 4),
-        "demographics": dict(p.demographics) if p.demographics else {},
+        "demographics": {k: v for k, v in p.demographics or () if k in KEPT_DEMOGRAPHICS},
         "segment": seg,
         "segment_status": proc.segments.status,
         "recommendations": recommendations(proc, u, now, cfg.top_n),

@@ -36,5 +36,13 @@ class TimerQueue:
         while heap and heap[0][0] <= now_ms:
             yield heapq.heappop(heap)
 
+    def discard(self, user_id: str) -> None:
+        """Remove every entry of ``user_id`` (erasure); O(n), erasures are rare."""
+        heap = self._heap
+        kept = [e for e in heap if e[1] != user_id]
+        if len(kept) != len(heap):
+            heapq.heapify(kept)
+            self._heap = kept
+
     def clear(self) -> None:
         self._heap.clear()

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from insight_stream.events.pseudonym import Pseudonymizer
 from insight_stream.processor import EngineConfig, Processor
 from insight_stream.processor.driver import Driver
 from insight_stream.replay.files import DEFAULT_PARTITIONS, replay_files
@@ -43,6 +44,7 @@ def replay_dir(
     partitions: int = DEFAULT_PARTITIONS,
     config: EngineConfig | None = None,
     now_ms: int | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
 ) -> Published:
     """``insight-stream replay`` of a directory written by ``simulate``, in memory
     (``now_ms``: the wall clock for the future-timestamp check; None = off)."""
@@ -50,7 +52,13 @@ def replay_dir(
     proc = Processor(config)
     driver = Driver(proc, lambda rec: out.add(*rec), proc.config.flush_events)
     files = [directory / n for n in ("clickstream.jsonl", "orders.jsonl")]
-    replay_files(driver, [f for f in files if f.exists()], partitions, now_ms=now_ms)
+    replay_files(
+        driver,
+        [f for f in files if f.exists()],
+        partitions,
+        now_ms=now_ms,
+        pseudonymizer=pseudonymizer,
+    )
     driver.drain(seal=False)
     return out
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from insight_stream.events import DEFAULT_LIMITS, DlqRecord, InputLimits, decode
+from insight_stream.events.pseudonym import Pseudonymizer
 from insight_stream.processor.driver import Driver
 from insight_stream.processor.partitioning import partition_for
 
@@ -43,11 +44,13 @@ def replay_files(
     on_progress: Callable[[int], None] | None = None,
     limits: InputLimits = DEFAULT_LIMITS,
     now_ms: int | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
 ) -> None:
     """Fold every record of ``paths`` into ``driver`` (file order = topic order).
 
     ``limits`` and ``now_ms`` (the wall clock, for the future check; None = off) go to
-    ``decode``, as on Kafka.
+    ``decode``, as on Kafka. ``pseudonymizer`` replaces user ids after the record is placed
+    on the partition its original id hashes to (as the producer's key placed it on Kafka).
 
     >>> import tempfile, pathlib
     >>> from insight_stream.processor import Processor
@@ -75,7 +78,7 @@ def replay_files(
         for key in sorted(blocked):
             f = files[key[0]]
             if not f.done:
-                _read_until(driver, f, key, partitions, on_progress, limits, now_ms)
+                _read_until(driver, f, key, partitions, on_progress, limits, now_ms, pseudonymizer)
             if f.done and not merger.buffered(key):
                 driver.close(key)
 
@@ -88,6 +91,7 @@ def _read_until(
     on_progress: Callable[[int], None] | None,
     limits: InputLimits,
     now_ms: int | None,
+    pz: Pseudonymizer | None,
 ) -> None:
     """Read ``f`` until source ``want`` has a record or the file ends."""
     for line_no, raw in f.lines:
@@ -98,7 +102,10 @@ def _read_until(
                 on_progress(1)
             continue
         key = (f.index, partition_for(rec.user_id, partitions))
-        driver.push(key, rec, raw, rec.user_id.encode(), f.name, 0, line_no)
+        rec_key = rec.user_id.encode()
+        if pz is not None:
+            rec = pz.event(rec)
+        driver.push(key, rec, raw, rec_key, f.name, 0, line_no)
         if key == want:
             return
     f.done = True

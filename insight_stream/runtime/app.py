@@ -36,6 +36,7 @@ from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.health import HealthServer
 from insight_stream.runtime.loop import EXIT_MISFIT, Runner
 from insight_stream.runtime.metrics import Metrics
+from insight_stream.runtime.queries import OwnerDirectory, QueryService
 from insight_stream.runtime.sink import KafkaSink
 from insight_stream.runtime.source import KafkaSource
 from insight_stream.runtime.topics import TopicMismatchError, ensure_topics
@@ -130,6 +131,7 @@ def run(
         return EXIT_MISFIT
     health = None
     source = sink = None
+    queries = QueryService(cfg.pseudonymizer())
     try:
         if cfg.metrics_port:
             health = HealthServer(
@@ -138,6 +140,7 @@ def run(
                 cfg.metrics_port,
                 cfg.stall_timeout_s,
                 broker_timeout_s=cfg.broker_timeout_s,
+                routes=queries.route,
             ).start()
         metrics.polled()
         deadline = time.monotonic() + cfg.broker_timeout_s
@@ -197,6 +200,11 @@ def run(
                 else None
             ),
         )
+        changelog = runner.changelog
+        owners = (
+            None if changelog is None else OwnerDirectory(changelog.last_markers, store.instance_id)
+        )
+        queries.attach(runner, parts.get(cfg.clickstream_topic, cfg.partitions), owners)
         if on_runner is not None:
             on_runner(runner)
         source = sink = None  # the runner closes them

@@ -113,6 +113,7 @@ class Changelog:
                 "writer": self.writer,
                 "cycle": cycle,
                 "shared_partition": parts[0] if parts else None,
+                "http": self.cfg.advertised_http,  # where queries for these partitions go
                 "offsets": [[t, p, o] for (t, p), o in sorted(offsets.items())],
                 "applied": [[t, p, n] for (t, p), n in sorted(applied.items())],
                 "engine_settings": self.settings,

@@ -74,6 +74,7 @@ class CheckpointStore:
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA secure_delete=ON")  # erasure: deleted rows are zeroed
         self._db.executescript(SCHEMA)
         self._check_topics(",".join(sorted(input_topics)))
         self._check_format()
@@ -195,6 +196,13 @@ class CheckpointStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if gone:
+            self.purge_wal()
+
+    def purge_wal(self) -> None:
+        """Copy the WAL into the file and truncate it, so no older frame keeps an erased
+        user's row (``secure_delete`` zeroes the row in the file itself)."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def replace_partitions(
         self,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from insight_stream.events.limits import InputLimits
+from insight_stream.events.pseudonym import Pseudonymizer
 from insight_stream.runtime.parsing import PARSED_DEFAULTS, parse_duration, parse_value
 from insight_stream.runtime.settings import (
     BY_ENV,
@@ -96,6 +97,8 @@ class RuntimeConfig:
     max_record_bytes: int
     allowed_lateness: int  # ms
     late_policy: str
+    pseudonymize_key: str | None
+    advertised_http: str | None
 
     def input_limits(self) -> InputLimits:
         """The limits ``decode`` checks (the future check also needs the wall clock)."""
@@ -117,6 +120,10 @@ class RuntimeConfig:
             late_policy=self.late_policy,
             flush_events=self.flush_events,
         )
+
+    def pseudonymizer(self) -> Pseudonymizer | None:
+        """The edge id replacement INSIGHT_PSEUDONYMIZE_KEY asks for (None: off)."""
+        return Pseudonymizer(self.pseudonymize_key) if self.pseudonymize_key else None
 
     @property
     def input_topics(self) -> tuple[str, str]:
@@ -268,6 +275,9 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
                 errors.append(f"{label[f]}: needs {label['security_protocol']} SSL or SASL_SSL")
     if bool(v["ssl_certfile"]) != bool(v["ssl_keyfile"]) and proto.endswith("SSL"):
         errors.append(f"{label['ssl_certfile']} and {label['ssl_keyfile']} go together")
+    key = v["pseudonymize_key"]
+    if key is not None and len(key) < 16:
+        errors.append(f"{label['pseudonymize_key']}: must be at least 16 characters")
     if not [s for s in v["bootstrap_servers"].split(",") if s.strip()]:
         errors.append(f"{label['bootstrap_servers']}: must not be empty")
     return errors

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -69,7 +70,9 @@ class HealthServer:
         port: int,
         stall_timeout_s: float,
         broker_timeout_s: float | None = None,
+        routes: Callable[[str], tuple[int, bytes, str, dict[str, str]] | None] | None = None,
     ) -> None:
+        """``routes``: more GET routes (the interactive queries); None = not one of them."""
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,14 +88,22 @@ class HealthServer:
                 elif path == "/readyz":
                     code, body = ready_status(metrics)
                     self._send(code, body.encode())
+                elif routes is not None and (answer := routes(path)) is not None:
+                    self._send(*answer)
                 else:
                     self._send(404, b"not found: try /metrics, /healthz, /readyz\n")
 
             def _send(
-                self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8"
+                self,
+                code: int,
+                body: bytes,
+                ctype: str = "text/plain; charset=utf-8",
+                headers: dict[str, str] | None = None,
             ) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", ctype)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -72,13 +72,19 @@ class Runner:
         self.stop = stop or threading.Event()
         self.until, self.on_batch = until, on_batch
         router = Router(cfg.profiles_topic, cfg.alerts_topic, cfg.dlq_topic)
-        self.driver = Driver(processor, self._emit, cfg.flush_events, router, self._on_fold)
+        # held while engine state changes (per event, restore, forget, idle advance);
+        # interactive queries hold it per lookup (runtime/queries.py)
+        self.lock = threading.Lock()
+        self.driver = Driver(
+            processor, self._emit, cfg.flush_events, router, self._on_fold, guard=self.lock
+        )
         self.tasks = InputTasks(
             self.driver,
             cfg.input_topics,
             cfg.max_buffered,
             cfg.max_task_idle_ms,
             cfg.input_limits(),
+            cfg.pseudonymizer(),
         )
         self.applied: dict[Key, int] = store.load_applied()
         self.owner: dict[str, int] = {}  # user_id -> input partition holding its events
@@ -285,7 +291,8 @@ class Runner:
         idle = now - self._last_record_wall
         if self.cfg.idle_advance_s <= 0 or idle < self.cfg.idle_advance_s or not self.last_event_ts:
             return
-        self.processor.advance_time(self.last_event_ts + int(idle * 1000))
+        with self.lock:
+            self.processor.advance_time(self.last_event_ts + int(idle * 1000))
         self._changed = True
         self._settled = False
 
@@ -422,7 +429,8 @@ class Runner:
             gone = self.owned - parts
             if gone:
                 leaving = [u for u, p in self.owner.items() if p in gone]
-                self.processor.forget(leaving)
+                with self.lock:  # queries: not while users leave (Kafka reads stay outside)
+                    self.processor.forget(leaving)
                 for u in leaving:
                     del self.owner[u]
             new = parts - self.owned
@@ -434,7 +442,10 @@ class Runner:
             rows = list(self.store.load_users(new, include_unknown=first)) if new or first else []
             if rows or shared is not None:
                 # a partition moving into a running engine: its users' profiles are owed
-                self.processor.restore(((u, b) for u, _, b in rows), shared, republish=not first)
+                with self.lock:
+                    self.processor.restore(
+                        ((u, b) for u, _, b in rows), shared, republish=not first
+                    )
             for u, p, _ in rows:
                 self.owner[u] = p
             self.shared_restored = True
@@ -450,6 +461,7 @@ class Runner:
             self._topic_ids = {}
             self._recreated()
             self.owned = parts
+            self._changed = True  # markers name the new owner at the next cycle (queries)
             self.metrics.settled.set(0)
             self.metrics.set_assigned(len(assigned))
             log.info("partitions assigned: %s (restored %d users)", _fmt(assigned), len(rows))

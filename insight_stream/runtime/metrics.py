@@ -214,6 +214,11 @@ class Metrics:
             "Events behind stream time by more than INSIGHT_ALLOWED_LATENESS, folded in.",
             registry=r,
         )
+        self.erasures = Counter(
+            P + "erasures_total",
+            "user_erased events applied: the user was removed from state, stores and changelog.",
+            registry=r,
+        )
         self.restored = Counter(
             P + "restore_records_total",
             "Changelog records read to restore partitions without local state.",
@@ -320,7 +325,11 @@ class Metrics:
             self._refits_seen[model] = total
         self._observe_histogram(get("churn_risk_histogram"))
         extra = get("extra") or {}
-        for name, counter in (("duplicates", self.duplicates), ("late_events", self.late)):
+        for name, counter in (
+            ("duplicates", self.duplicates),
+            ("late_events", self.late),
+            ("erasures", self.erasures),
+        ):
             total = extra.get(name, 0)
             delta = total - self._refits_seen.get(name, 0)
             if delta > 0:

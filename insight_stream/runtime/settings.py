@@ -326,6 +326,21 @@ SETTINGS: tuple[Setting, ...] = (
         "late events: fold (fold in, never move stream time, count) or dlq (error_type late)",
         choices=("fold", "dlq"),
     ),
+    # -- privacy and interactive queries (docs/privacy.md, docs/queries.md) --
+    _s(
+        "INSIGHT_PSEUDONYMIZE_KEY",
+        "str",
+        None,
+        "secret (>= 16 chars): replace user ids by HMAC-SHA256(key, id) hex at decode; "
+        "replay needs the same key in its environment",
+        secret=True,
+    ),
+    _s(
+        "INSIGHT_ADVERTISED_HTTP",
+        "str",
+        None,
+        "host:port other instances name when a /users query reaches the wrong instance",
+    ),
 )
 """Every runtime setting; env names are the public interface used by docker-compose."""
 

@@ -24,6 +24,7 @@ from typing import Any
 from insight_stream.events.decode import decode
 from insight_stream.events.limits import DEFAULT_LIMITS, InputLimits
 from insight_stream.events.outputs import DlqRecord
+from insight_stream.events.pseudonym import Pseudonymizer
 from insight_stream.processor.driver import Driver, Pending
 
 Key = tuple[str, int]  # (topic, partition)
@@ -55,6 +56,7 @@ class InputTasks:
     max_buffered: int
     max_idle_ms: int
     limits: InputLimits = DEFAULT_LIMITS
+    pseudonymizer: Pseudonymizer | None = None  # ids replaced here, before the merge
     parts: dict[Key, _Partition] = field(default_factory=dict)
     _by_source: dict[tuple[int, int], Key] = field(default_factory=dict)
 
@@ -97,6 +99,7 @@ class InputTasks:
         last = None
         limits = self.limits
         expect = part.next_offset
+        pz = self.pseudonymizer
         for rec in records:
             if expect is not None and rec.offset < expect:
                 continue  # already buffered or folded (a re-fetch after a seek)
@@ -105,6 +108,8 @@ class InputTasks:
             if isinstance(ev, DlqRecord):
                 driver.dead_letter(ev, rec.value, rec.key)
             else:
+                if pz is not None:
+                    ev = pz.event(ev)
                 push(source, ev, rec.value, rec.key, topic, p, rec.offset)
         if last is not None:
             part.fetched = last.offset + 1

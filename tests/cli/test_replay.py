@@ -73,3 +73,28 @@ def test_every_command_has_help(capsys):
         text = sub.choices[name].format_help()
         assert len(text) > 200, name
     assert set(sub.choices) <= set(COMMANDS)
+
+
+def test_replay_takes_the_pseudonymize_key_from_the_environment(tmp_path, monkeypatch, capsys):
+    """`replay` reads INSIGHT_PSEUDONYMIZE_KEY like `run`, so both publish the same ids."""
+    from insight_stream.events.pseudonym import Pseudonymizer
+
+    shop = tmp_path / "shop"
+    args = ["simulate", "--users", "40", "--days", "10", "--seed", "2", "--out", str(shop)]
+    assert main(args) == 0
+    key = "replay-test-key-0123456789"
+    monkeypatch.setenv("INSIGHT_PSEUDONYMIZE_KEY", key)
+    assert main(["replay", str(shop), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    ids = {
+        orjson.loads(line)["user_id"]
+        for line in (tmp_path / "out" / "profiles.jsonl").read_bytes().splitlines()
+    }
+    raw = {orjson.loads(line)["user_id"] for line in (shop / "clickstream.jsonl").open("rb")}
+    assert ids and ids <= {Pseudonymizer(key).id(u) for u in raw}
+    monkeypatch.setenv("INSIGHT_PSEUDONYMIZE_KEY", "short")
+    try:
+        main(["replay", str(shop), "--out", str(tmp_path / "bad"), "--quiet"])
+    except SystemExit as exc:
+        assert "at least 16" in str(exc)
+    else:
+        raise AssertionError("a short key must be refused")

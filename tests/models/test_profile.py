@@ -66,4 +66,19 @@ def test_funnel_and_demographics():
     p.on_order(order(ts=6), CFG)
     assert p.funnel()["view_to_cart"] == 0.25
     assert p.funnel()["cart_to_order"] == 1.0
-    assert dict(p.demographics) == {"region": "EU", "device": "mobile"}
+    assert dict(p.demographics) == {"region": "EU"}  # device is not kept (minimised)
+
+
+def test_only_band_shaped_age_band_and_region_are_kept():
+    p = ProfileState(T0)
+    p.on_click(
+        ev(type="login", ts=1, age_band="25-34", gender="f", device="ios", channel="ads"), CFG
+    )
+    assert dict(p.demographics) == {"age_band": "25-34"}
+    p.on_click(
+        ev(type="login", ts=2, region="north", age_band="call me at +1 555 0100, ask for Jo!"), CFG
+    )
+    assert dict(p.demographics) == {"age_band": "25-34", "region": "north"}
+    p.demographics = (("age_band", "65+"), ("gender", "m"))  # restored from an older build
+    p.on_click(ev(type="login", ts=3, region="EU"), CFG)
+    assert dict(p.demographics) == {"age_band": "65+", "region": "EU"}

@@ -77,7 +77,7 @@ def test_late_events_fold_by_default_are_counted_and_do_not_move_stream_time() -
     proc.process(click("e3", T0, user="u3"))  # 10 h behind: late
     assert (proc.late_events, proc.stream_time, proc.events) == (1, T0 + 10 * HOUR, 3)
     assert "u3" in proc.users
-    assert proc.stats().extra == {"duplicates": 0, "late_events": 1}
+    assert proc.stats().extra == {"duplicates": 0, "late_events": 1, "erasures": 0}
 
 
 def test_late_events_under_dlq_raise_and_change_nothing() -> None:
@@ -123,4 +123,4 @@ def test_an_honest_simulated_shop_has_no_duplicates_or_late_events() -> None:
         ev = decode(raw, topic)
         assert not isinstance(ev, DlqRecord), ev
         proc.process(ev)
-    assert proc.stats().extra == {"duplicates": 0, "late_events": 0}
+    assert proc.stats().extra == {"duplicates": 0, "late_events": 0, "erasures": 0}

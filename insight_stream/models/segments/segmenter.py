@@ -193,6 +193,10 @@ class Segmenter:
         self._portraits = None
         return self.km.learn_predict_one(self._z(p))
 
+    def forget(self, user_id: str) -> None:
+        """Erasure: the warm-up sample is the only place the segmenter keys by user id."""
+        self._warm.forget(user_id)
+
     def predict(self, p: ProfileState) -> int | None:
         """Segment id for a profile, or None before the warm-up completes."""
         if self.km is None:
@@ -357,10 +361,11 @@ class Segmenter:
         """``{id: {"id", "name", "description", "action"}}``; cached until the centres move."""
         if self.km is None:
             return {}
-        if self._portraits is None:
+        portraits = self._portraits  # a local: another thread may invalidate the cache
+        if portraits is None:
             ids = sorted(self.km.centers)
             names = name_segments({s: self.centroid_z(s) for s in ids})
-            self._portraits = {
+            portraits = self._portraits = {
                 s: {
                     "id": s,
                     "name": names[s][0],
@@ -369,7 +374,7 @@ class Segmenter:
                 }
                 for s in ids
             }
-        return self._portraits
+        return portraits
 
     def invalidate_portraits(self) -> None:
         """Called once per batch so portraits follow the centres without per-event cost."""

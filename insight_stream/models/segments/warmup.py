@@ -59,6 +59,11 @@ class WarmUp:
             self.rows[user_id] = row
         return len(self.rows) >= self.target(now)
 
+    def forget(self, user_id: str) -> None:
+        """Drop an erased user's sample row and count (their identifiable contribution)."""
+        self.rows.pop(user_id, None)
+        self.seen.discard(user_id)
+
     def progress(self) -> dict[str, int]:
         """``{"mature_users", "seen_users", "target"}`` at the latest event seen."""
         return {
