@@ -7,7 +7,8 @@ Per commit cycle *c*, in this order:
 
 1. one record per changed user, key ``user_id``, on the user's input partition (null value:
    erased), and the shared models in chunks on the writer's lowest partition (key
-   ``\\x00shared``), every record with headers ``writer`` and ``cycle``;
+   ``\\x00shared:<chunk>``: one key per chunk, so compaction keeps them all), every record
+   with headers ``writer`` and ``cycle``;
 2. flush;
 3. one *marker* per owned partition (key ``\\x00checkpoint``): the cycle, the writer, the
    input offsets and applied counts of every partition the writer owns, and the writer's
@@ -97,7 +98,7 @@ class Changelog:
         chunks = [shared[i : i + CHUNK] for i in range(0, len(shared), CHUNK)] or [b""]
         for i, chunk in enumerate(chunks):
             meta = [("chunk", str(i).encode()), ("chunks", str(len(chunks)).encode())]
-            send(topic, SHARED, chunk, headers + meta, home)
+            send(topic, SHARED + b":%d" % i, chunk, headers + meta, home)
 
     def mark(
         self,
@@ -204,8 +205,9 @@ class Changelog:
                 out.partitions.append(part)
                 latest: dict[bytes, bytes | None] = {}
                 for rec in records[:cut]:
-                    if rec.key not in (MARKER, SHARED) and rec.key is not None:
-                        latest[rec.key] = rec.value
+                    key = rec.key
+                    if key is not None and key != MARKER and not key.startswith(SHARED):
+                        latest[key] = rec.value
                 for key, blob in latest.items():
                     if blob is not None:
                         out.users[key.decode()] = (part, blob)
@@ -233,7 +235,7 @@ class Changelog:
         chunks: dict[int, bytes] = {}
         total = 0
         for rec in _read(consumer, tp, 0, _end(consumer, tp)):
-            if rec.key != SHARED:
+            if rec.key is None or not rec.key.startswith(SHARED):
                 continue
             h = dict(rec.headers or [])
             if (h.get("writer"), h.get("cycle")) == want:
