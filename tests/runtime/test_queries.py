@@ -119,7 +119,7 @@ def test_pseudonymised_state_is_queried_by_the_producer_id(shop_events: list[Any
 def test_served_over_http_next_to_metrics(shop_events: list[Any]) -> None:
     svc, proc = service(shop_events, set(range(PARTS)))
     uid = sorted(proc.users)[0]
-    server = HealthServer(Metrics(), "127.0.0.1", 0, 30.0, svc.route).start()
+    server = HealthServer(Metrics(), "127.0.0.1", 0, 30.0, routes=svc.route).start()
     try:
         base = f"http://127.0.0.1:{server.port}"
         with urllib.request.urlopen(f"{base}/users/{uid}", timeout=5) as r:
