@@ -35,6 +35,24 @@ class Recommendation(_Out):
     because_of: str | None = Field(None, description="The user's item that led here, if any.")
 
 
+class RunnerUp(_Out):
+    """The next-closest segment: how firmly the customer sits in their own one."""
+
+    id: int = Field(description="Id of the next-closest segment.")
+    name: str = Field(description="Its readable name.")
+    distance: float = Field(
+        ge=0, description="Distance to the own segment's centre (standardised features)."
+    )
+    next_distance: float = Field(ge=0, description="Distance to the runner-up's centre.")
+    ratio: float = Field(
+        ge=0,
+        le=1000,
+        description="distance / next_distance: near 1 = halfway between the two; above 1 = "
+        "now closer to the runner-up (reassigned at the customer's next event).",
+    )
+    borderline: bool = Field(description="ratio >= 0.8: treat as between the two segments.")
+
+
 class Segment(_Out):
     """The user's segment; ``id`` is stable for the life of the model."""
 
@@ -42,6 +60,22 @@ class Segment(_Out):
     name: str
     description: str
     action: str
+    runner_up: RunnerUp | None = Field(
+        None, description="Next-closest segment (None with a single segment)."
+    )
+
+
+class Contribution(_Out):
+    """One feature of the churn blend and how far it moves this customer's risk."""
+
+    feature: str = Field(description="Feature name (docs/explanations.md lists them).")
+    value: float = Field(ge=-1000, le=1000, description="The customer's value of the feature.")
+    contribution: float = Field(
+        ge=-1000,
+        le=1000,
+        description="Signed push on the log-odds of churn against a typical customer "
+        "(weight x (value - population mean)); > 0 raises the risk.",
+    )
 
 
 class Churn(_Out):
@@ -50,6 +84,11 @@ class Churn(_Out):
     risk: float = Field(ge=0, le=1)
     p_alive: float = Field(ge=0, le=1)
     reasons: list[str]
+    contributions: list[Contribution] = Field(
+        default_factory=list,
+        max_length=3,
+        description="The three strongest signed feature contributions, largest first.",
+    )
 
 
 class Rfm(_Out):
@@ -101,6 +140,11 @@ class ChurnAlert(_Out):
     action: str
     top_category: str | None = None
     recommended_items: list[str] = Field(default_factory=list)
+    contributions: list[Contribution] = Field(
+        default_factory=list,
+        max_length=3,
+        description="The three strongest signed feature contributions at the alert.",
+    )
 
 
 class DlqRecord(_Out):

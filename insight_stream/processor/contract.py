@@ -59,6 +59,10 @@ class EngineStats:
     alerts: int
     coverage: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    fairness: dict[str, Any] = field(default_factory=dict)
+    """attribute -> group -> rates (processor/fairness.py), refreshed per event-time day."""
+    drift: dict[str, int] = field(default_factory=dict)
+    """Drift detections per detector (models/drift.py)."""
 
 
 class Engine(Protocol):

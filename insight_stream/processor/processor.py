@@ -27,6 +27,7 @@ from insight_stream.processor.contract import (
     StateFormatError,
 )
 from insight_stream.processor.errors import RejectedEvent
+from insight_stream.processor.fairness import FairnessMonitor
 from insight_stream.processor.publish import build_profile, complete_alert
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
@@ -82,6 +83,7 @@ class Processor:
         self._late_dlq = self.config.late_policy == "dlq"
         self.duplicates = 0
         self.late_events = 0
+        self.fairness = FairnessMonitor()  # derived from users: not checkpointed
 
     # -- input ------------------------------------------------------------------------
     def process(self, ev: Event) -> None:
@@ -388,6 +390,7 @@ class Processor:
             alerts=self.alerts_total,
             coverage=self.recs.coverage(),
             extra={"duplicates": self.duplicates, "late_events": self.late_events},
+            fairness=self.fairness.table(self.users.values(), self.stream_time),
         )
 
     # -- checkpointing ----------------------------------------------------------------

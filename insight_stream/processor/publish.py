@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from insight_stream.models.profile import DAY_MS
+from insight_stream.models.segments.borderline import runner_up
 
 if TYPE_CHECKING:
     from insight_stream.processor.processor import Processor
@@ -29,13 +30,16 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
     p = u.profile
     now = u.updated_at
     cfg = proc.config
-    risk, reasons = proc.churn.score(u.churn, now)
+    risk, reasons, top = proc.churn.explain(u.churn, now)
     p_alive = proc.churn.p_alive(u.churn, now)
     seg = None
     if u.segment is not None:
-        portrait = proc.segments.portraits().get(u.segment)
+        portraits = proc.segments.portraits()
+        portrait = portraits.get(u.segment)
         if portrait is not None:
             seg = dict(portrait)
+            names = {j: str(q["name"]) for j, q in portraits.items()}
+            seg["runner_up"] = runner_up(proc.segments, p, u.segment, names)
     recency = p.recency_days(now)
     return {
         "schema_version": 1,
@@ -62,7 +66,12 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
         "segment": seg,
         "segment_status": proc.segments.status,
         "recommendations": recommendations(proc, u, now, cfg.top_n),
-        "churn": {"risk": round(risk, 6), "p_alive": round(p_alive, 6), "reasons": reasons},
+        "churn": {
+            "risk": round(risk, 6),
+            "p_alive": round(p_alive, 6),
+            "reasons": reasons,
+            "contributions": top,
+        },
     }
 
 
@@ -79,4 +88,5 @@ def complete_alert(proc: Processor, alert: dict[str, Any], u: UserState) -> dict
     alert["action"] = action
     alert["top_category"] = category
     alert["recommended_items"] = items
+    alert["contributions"] = proc.churn.explain(u.churn, alert["ts"])[2]
     return alert

@@ -149,6 +149,17 @@ class ChurnModel:
         why = reasons(snap, now_day, self.p_alive(u, now_ms), self.blend.contributions(f))
         return risk, why
 
+    def explain(
+        self, u: ChurnUser, now_ms: int, n: int = 3
+    ) -> tuple[float, list[str], list[dict[str, float | str]]]:
+        """:meth:`score` plus the ``n`` strongest signed feature contributions."""
+        now_day = now_ms // DAY_MS
+        snap = u.snapshot()
+        f = features(snap, now_day, self._params, self.config, not self.blend.learned)
+        blend = self.blend
+        why = reasons(snap, now_day, self.p_alive(u, now_ms), blend.contributions(f))
+        return blend.risk(f), why, blend.top_features(f, n)
+
     def next_check_ms(self, u: ChurnUser, now_ms: int) -> int | None:
         """When this user's inactivity timer should fire next, or None (no more checks).
 

@@ -139,6 +139,33 @@ class LogisticBlend:
         c = self.center
         return {group: sum(w[i] * (f[i] - c[i]) for i in idx) for group, idx in _GROUPS.items()}
 
+    def top_features(self, f: Sequence[float], n: int = 3) -> list[dict[str, float | str]]:
+        """The ``n`` features that move the log-odds most, signed (> 0 raises risk).
+
+        Each contribution is weight x (value - population centre): what the customer's
+        value of that feature adds to the log-odds of a typical customer, so a person
+        can see which fact drives the score and which way.
+
+        >>> blend = LogisticBlend()
+        >>> top = blend.top_features([4.1, 1.4, 0.0, -0.5, 0.0, 0.0, 0.0, 1.0], 2)
+        >>> [(t["feature"], t["contribution"]) for t in top]
+        [('log_browse_silence', -3.0), ('one_time_buyer', -0.5)]
+        """
+        w = self.weights[1:]
+        c = self.center
+        pushes = sorted(
+            ((w[i] * (f[i] - c[i]), i) for i in range(len(FEATURES))),
+            key=lambda t: (-abs(t[0]), t[1]),
+        )
+        return [
+            {
+                "feature": FEATURES[i],
+                "value": round(min(max(f[i], -1e3), 1e3), 4),
+                "contribution": round(min(max(push, -1e3), 1e3), 4),
+            }
+            for push, i in pushes[:n]
+        ]
+
     def fit(self, F: np.ndarray, y: np.ndarray, l2: float) -> None:
         """Ridge logistic regression on standardized features (labels 1 = churned)."""
         F = np.asarray(F, dtype=float)
