@@ -40,6 +40,9 @@ def _table(report: dict[str, Any]) -> str:
         from insight_stream.evaluate.fairness import format_fairness
 
         lines.append(format_fairness(report["fairness"]))
+    if "drift" in report:
+        when = [f"{e['detector']}@day{e['day']}" for e in report["drift"]["events"]]
+        lines.append(f"drift detections: {report['drift']['detections']} {' '.join(when)}")
     return "\n".join(lines)
 
 

@@ -226,4 +226,13 @@ def evaluate_simulated(
             "complement_users": comp_users,
         },
         "fairness": fairness_report(proc, alerted, truth),
+        "drift": _drift(proc, truth.start_ms),
     }
+
+
+def _drift(proc: Processor, start_ms: int) -> dict[str, Any]:
+    """Detections per detector and when (event-time day of the window) each happened."""
+    summary = proc.drift.summary()
+    for event in summary["events"]:
+        event["day"] = round((event["ts"] - start_ms) / DAY_MS, 2)
+    return summary

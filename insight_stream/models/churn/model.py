@@ -62,6 +62,9 @@ class ChurnModel:
         self._order_k = _LN2 / self.config.order_half_life_days
         self._click_k = _LN2 / self.config.click_half_life_days
         self._epoch_days = self.config.label_horizon_days
+        # (risk as scored before learning, label) of the last labelled epoch: the
+        # delayed outcomes the engine's calibration drift detector reads
+        self.calibration: list[tuple[float, int]] = []
 
     # --- per event -------------------------------------------------------------------
 
@@ -249,6 +252,8 @@ class ChurnModel:
         """Turn every buyer's state at the start of ``epoch`` into an example."""
         start = epoch * self._epoch_days
         as_of = start - 1  # scores at the end of the previous day, like an end-of-day cut
+        self.calibration = calibration = []
+        fallback = not self.blend.learned
         for u in users:
             if u.snap_epoch == epoch:
                 snap, churned = u.snap, False  # any event in the epoch: still active
@@ -260,6 +265,8 @@ class ChurnModel:
                 continue  # the start-of-epoch state was overwritten: skip, never guess
             if snap is not None and 0 <= snap[9] // DAY_MS < start:  # seen before the epoch
                 self.examples.append((snap, as_of, int(churned)))
+                f = features(snap, as_of, self._params, self.config, fallback)
+                calibration.append((self.blend.risk(f), int(churned)))
 
     def _fit_blend(self) -> None:
         if len(self.examples) < self.config.min_label_examples:

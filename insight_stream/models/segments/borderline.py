@@ -50,3 +50,10 @@ def runner_up(
         "ratio": round(min(ratio, 1e3), 4),
         "borderline": ratio >= BORDERLINE_RATIO,
     }
+
+
+def distance(seg: Segmenter, p: ProfileState, j: int) -> float:
+    """Distance of a profile to the centre of segment ``j`` (the inertia drift signal)."""
+    assert seg.km is not None
+    c = seg.km.centers[j]
+    return math.sqrt(sum((v - c.get(i, 0.0)) ** 2 for i, v in seg._z(p).items()))
