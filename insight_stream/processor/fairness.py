@@ -24,7 +24,7 @@ ATTRIBUTES: tuple[str, ...] = ("age_band", "gender", "region")
 channel, which describe the visit rather than the person)."""
 MAX_GROUPS = 8
 """Groups reported per attribute (the most populous); bounds metric cardinality."""
-MIN_USERS = 30
+MIN_USERS = 100
 """Users a group needs to enter a disparity ratio."""
 MIN_SEGMENT_SHARE = 0.05
 """A segment enters the segment-share disparity when it holds this share of the users."""

@@ -168,7 +168,7 @@ class Metrics:
         )
         self.fairness = Gauge(
             P + "fairness",
-            "Per protected attribute and group (at most 8 groups of >= 30 users per attribute, "
+            "Per protected attribute and group (at most 8 groups of >= 100 users per attribute, "
             "recomputed per event-time day): alert_rate, rec_coverage, users and "
             "segment_<id>_share (docs/explanations.md#fairness).",
             ["attribute", "group", "metric"],

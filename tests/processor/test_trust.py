@@ -6,6 +6,7 @@ import pytest
 
 from insight_stream.events import ChurnAlert, Profile
 from insight_stream.processor import Processor
+from insight_stream.processor.fairness import FairnessMonitor
 from insight_stream.processor.processor import _HEADER, _payload
 from insight_stream.runtime.metrics import Metrics
 from insight_stream.sim import Shop, SimConfig
@@ -72,9 +73,10 @@ def test_a_shared_blob_written_before_drift_restores_with_fresh_detectors(shop):
 
 def test_fairness_table_reaches_the_gauges(shop):
     proc, _, _ = run(shop)
+    proc.fairness = FairnessMonitor(min_users=30)  # a small shop: ~60 users per region
     stats = proc.stats()
     region = stats.fairness["region"]
-    assert region and all(row["users"] >= 30 for row in region.values())
+    assert len(region) == 5 and all(row["users"] >= 30 for row in region.values())
     m = Metrics()
     m.observe_stats(stats)
     body = m.render().decode()
