@@ -84,11 +84,6 @@ class Churn(_Out):
     risk: float = Field(ge=0, le=1)
     p_alive: float = Field(ge=0, le=1)
     reasons: list[str]
-    contributions: list[Contribution] = Field(
-        default_factory=list,
-        max_length=3,
-        description="The three strongest signed feature contributions, largest first.",
-    )
 
 
 class Rfm(_Out):
@@ -143,7 +138,8 @@ class ChurnAlert(_Out):
     contributions: list[Contribution] = Field(
         default_factory=list,
         max_length=3,
-        description="The three strongest signed feature contributions at the alert.",
+        description="The three strongest signed feature contributions at the alert, "
+        "largest first (docs/explanations.md).",
     )
 
 

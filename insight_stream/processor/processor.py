@@ -355,7 +355,7 @@ class Processor:
         seg = self.segments.learn(uid, u.profile, ts)
         if seg is None:
             seg = self.segments.predict(u.profile)
-        else:
+        elif not self.segments.learned & 3:  # 1 learning event in 4: enough for ADWIN
             self.drift.update("segment_inertia", distance(self.segments, u.profile, seg), ts)
         if seg != u.segment:
             if u.segment is not None:

@@ -30,7 +30,7 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
     p = u.profile
     now = u.updated_at
     cfg = proc.config
-    risk, reasons, top = proc.churn.explain(u.churn, now)
+    risk, reasons = proc.churn.score(u.churn, now)
     p_alive = proc.churn.p_alive(u.churn, now)
     seg = None
     if u.segment is not None:
@@ -66,12 +66,7 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
         "segment": seg,
         "segment_status": proc.segments.status,
         "recommendations": recommendations(proc, u, now, cfg.top_n),
-        "churn": {
-            "risk": round(risk, 6),
-            "p_alive": round(p_alive, 6),
-            "reasons": reasons,
-            "contributions": top,
-        },
+        "churn": {"risk": round(risk, 6), "p_alive": round(p_alive, 6), "reasons": reasons},
     }
 
 

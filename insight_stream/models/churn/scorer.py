@@ -153,17 +153,17 @@ class LogisticBlend:
         """
         w = self.weights[1:]
         c = self.center
-        pushes = sorted(
-            ((w[i] * (f[i] - c[i]), i) for i in range(len(FEATURES))),
-            key=lambda t: (-abs(t[0]), t[1]),
-        )
+        pushes = [wi * (fi - ci) for wi, fi, ci in zip(w, f, c, strict=True)]
+        order = sorted(range(len(pushes)), key=lambda i: -abs(pushes[i]))[
+            :n
+        ]  # stable: ties by index
         return [
             {
                 "feature": FEATURES[i],
-                "value": round(min(max(f[i], -1e3), 1e3), 4),
-                "contribution": round(min(max(push, -1e3), 1e3), 4),
+                "value": _bounded(f[i]),
+                "contribution": _bounded(pushes[i]),
             }
-            for push, i in pushes[:n]
+            for i in order
         ]
 
     def fit(self, F: np.ndarray, y: np.ndarray, l2: float) -> None:
@@ -190,6 +190,10 @@ class LogisticBlend:
         self.weights = (float(bias), *(float(v) for v in raw))
         self.center = tuple(float(v) for v in mean)
         self.learned = True
+
+
+def _bounded(x: float, limit: float = 1e3) -> float:
+    return round(x if -limit <= x <= limit else math.copysign(limit, x), 4)
 
 
 def reasons(

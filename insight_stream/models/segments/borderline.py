@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from insight_stream.models.profile import ProfileState
+from insight_stream.models.segments.features import N_FEATURES, WEIGHTS, raw_features, transform
 from insight_stream.models.segments.segmenter import Segmenter
 
 BORDERLINE_RATIO = 0.8
@@ -32,21 +33,24 @@ def runner_up(
     >>> r["id"], r["name"], 0 <= r["ratio"] <= 1
     (1, 'big spenders', True)
     """
-    km = seg.km
-    if km is None or len(km.centers) < 2 or assigned not in km.centers:
+    centres = _centres(seg)
+    if len(centres) < 2 or assigned not in centres:
         return None
-    z = seg._z(p)
-    dist: dict[int, float] = {}
-    for j, c in km.centers.items():
-        dist[j] = math.sqrt(sum((v - c.get(i, 0.0)) ** 2 for i, v in z.items()))
-    own = dist[assigned]
-    best, d = min(((j, d) for j, d in dist.items() if j != assigned), key=lambda t: (t[1], t[0]))
-    ratio = own / d if d > 0 else 1.0
+    z = _z(seg, p)
+    own = best_d = 0.0
+    best = -1
+    for j, c in centres.items():
+        d = math.dist(z, c)
+        if j == assigned:
+            own = d
+        elif best < 0 or d < best_d:
+            best, best_d = j, d
+    ratio = own / best_d if best_d > 0 else 1.0
     return {
         "id": best,
         "name": names.get(best, ""),
         "distance": round(own, 4),
-        "next_distance": round(d, 4),
+        "next_distance": round(best_d, 4),
         "ratio": round(min(ratio, 1e3), 4),
         "borderline": ratio >= BORDERLINE_RATIO,
     }
@@ -55,5 +59,24 @@ def runner_up(
 def distance(seg: Segmenter, p: ProfileState, j: int) -> float:
     """Distance of a profile to the centre of segment ``j`` (the inertia drift signal)."""
     assert seg.km is not None
-    c = seg.km.centers[j]
-    return math.sqrt(sum((v - c.get(i, 0.0)) ** 2 for i, v in seg._z(p).items()))
+    return math.dist(_z(seg, p), _centres(seg)[j])
+
+
+def _z(seg: Segmenter, p: ProfileState) -> list[float]:
+    t = transform(raw_features(p))
+    mean, std = seg.mean, seg.std
+    return [(t[i] - mean[i]) / std[i] * WEIGHTS[i] for i in range(N_FEATURES)]
+
+
+_cache: list[object] = [None, None, None, {}]  # km, learned, refits, id -> centre list
+
+
+def _centres(seg: Segmenter) -> dict[int, list[float]]:
+    """Centres as lists (ids in sorted order), rebuilt only when the centres moved."""
+    km = seg.km
+    if km is None:
+        return {}
+    if _cache[0] is not km or _cache[1] != seg.learned or _cache[2] != seg.refits:
+        centres = {j: seg.centroid_z(j) for j in sorted(km.centers)}
+        _cache[:] = [km, seg.learned, seg.refits, centres]
+    return _cache[3]  # type: ignore[return-value]
