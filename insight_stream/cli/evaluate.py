@@ -36,6 +36,13 @@ def _table(report: dict[str, Any]) -> str:
     for key in ("counts", "n_customers", "n_orders", "n_cases"):
         if key in report:
             lines.append(f"{key}: {report[key]}")
+    if "fairness" in report:
+        from insight_stream.evaluate.fairness import format_fairness
+
+        lines.append(format_fairness(report["fairness"]))
+    if "drift" in report:
+        when = [f"{e['detector']}@day{e['day']}" for e in report["drift"]["events"]]
+        lines.append(f"drift detections: {report['drift']['detections']} {' '.join(when)}")
     return "\n".join(lines)
 
 

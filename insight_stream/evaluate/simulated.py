@@ -21,7 +21,9 @@ scored on the same orders.
 * complements (worlds with later-order complements): share of users who bought one
   item of a planted pair and not yet the other whose final top 10 holds the missing
   one, for the engine and for a user-level item-item Jaccard (SAR) baseline;
-* segment quality: the chosen k, silhouette and Davies-Bouldin (``Segmenter.quality``).
+* segment quality: the chosen k, silhouette and Davies-Bouldin (``Segmenter.quality``);
+* fairness: per age band, gender and region, alert rate and precision, recommendation
+  coverage and segment shares, with max/min disparity ratios (:mod:`.fairness`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import orjson
 
 from insight_stream.evaluate.auc import roc_auc
 from insight_stream.evaluate.clustering import adjusted_rand_index, normalized_mutual_info
+from insight_stream.evaluate.fairness import fairness_report
 from insight_stream.evaluate.ranking import hit_rate, ndcg
 from insight_stream.evaluate.sar import UserJaccard, complement_recovery
 from insight_stream.events import ClickEvent, DlqRecord, OrderEvent, decode
@@ -222,4 +225,14 @@ def evaluate_simulated(
             "true_types": len(truth.types),
             "complement_users": comp_users,
         },
+        "fairness": fairness_report(proc, alerted, truth),
+        "drift": _drift(proc, truth.start_ms),
     }
+
+
+def _drift(proc: Processor, start_ms: int) -> dict[str, Any]:
+    """Detections per detector and when (event-time day of the window) each happened."""
+    summary = proc.drift.summary()
+    for event in summary["events"]:
+        event["day"] = round((event["ts"] - start_ms) / DAY_MS, 2)
+    return summary

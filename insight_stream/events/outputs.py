@@ -48,6 +48,24 @@ class Recommendation(_Out):
     because_of: str | None = Field(None, description="The user's item that led here, if any.")
 
 
+class RunnerUp(_Out):
+    """The next-closest segment: how firmly the customer sits in their own one."""
+
+    id: int = Field(description="Id of the next-closest segment.")
+    name: str = Field(description="Its readable name.")
+    distance: float = Field(
+        ge=0, description="Distance to the own segment's centre (standardised features)."
+    )
+    next_distance: float = Field(ge=0, description="Distance to the runner-up's centre.")
+    ratio: float = Field(
+        ge=0,
+        le=1000,
+        description="distance / next_distance: near 1 = halfway between the two; above 1 = "
+        "now closer to the runner-up (reassigned at the customer's next event).",
+    )
+    borderline: bool = Field(description="ratio >= 0.8: treat as between the two segments.")
+
+
 class Segment(_Out):
     """The user's segment; ``id`` is stable for the life of the model."""
 
@@ -55,6 +73,22 @@ class Segment(_Out):
     name: str = Field(description='Short name from the centroid, e.g. "high-value loyal".')
     description: str = Field(description="The centroid in original units.")
     action: str = Field(description="Suggested marketing action for the segment.")
+    runner_up: RunnerUp | None = Field(
+        None, description="Next-closest segment (None with a single segment)."
+    )
+
+
+class Contribution(_Out):
+    """One feature of the churn blend and how far it moves this customer's risk."""
+
+    feature: str = Field(description="Feature name (docs/explanations.md lists them).")
+    value: float = Field(ge=-1000, le=1000, description="The customer's value of the feature.")
+    contribution: float = Field(
+        ge=-1000,
+        le=1000,
+        description="Signed push on the log-odds of churn against a typical customer "
+        "(weight x (value - population mean)); > 0 raises the risk.",
+    )
 
 
 class Churn(_Out):
@@ -125,6 +159,12 @@ class ChurnAlert(_Out):
     top_category: str | None = Field(None, description="The customer's favourite category.")
     recommended_items: list[str] = Field(
         default_factory=list, description="Items to feature in the retention offer."
+    )
+    contributions: list[Contribution] = Field(
+        default_factory=list,
+        max_length=3,
+        description="The three strongest signed feature contributions at the alert, "
+        "largest first (docs/explanations.md).",
     )
 
 

@@ -61,6 +61,10 @@ class EngineStats:
     timers: int = 0
     """Inactivity-timer heap entries (stale ones included until popped)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    fairness: dict[str, Any] = field(default_factory=dict)
+    """attribute -> group -> rates (processor/fairness.py), refreshed per event-time day."""
+    drift: dict[str, int] = field(default_factory=dict)
+    """Drift detections per detector (models/drift.py)."""
 
 
 class Engine(Protocol):

@@ -15,9 +15,11 @@ from typing import Any
 from insight_stream.events.inputs import ClickEvent, ControlEvent, Event, OrderEvent
 from insight_stream.models.churn import AlertPolicy, ChurnModel
 from insight_stream.models.dedup import RecentEvents
+from insight_stream.models.drift import DriftMonitor
 from insight_stream.models.profile import ProfileState
 from insight_stream.models.recs import Recommender
 from insight_stream.models.segments import Segmenter
+from insight_stream.models.segments.borderline import distance
 from insight_stream.processor.config import EngineConfig
 from insight_stream.processor.contract import (
     STATE_FORMAT,
@@ -26,8 +28,10 @@ from insight_stream.processor.contract import (
     Outputs,
     StateFormatError,
 )
+from insight_stream.processor.drift import drift_refits
 from insight_stream.processor.erasure import erase_user
 from insight_stream.processor.errors import RejectedEvent
+from insight_stream.processor.fairness import FairnessMonitor
 from insight_stream.processor.publish import build_profile, complete_alert
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
@@ -84,6 +88,8 @@ class Processor:
         self._late_dlq = self.config.late_policy == "dlq"
         self.duplicates = 0
         self.late_events = 0
+        self.fairness = FairnessMonitor()  # derived from users: not checkpointed
+        self.drift = DriftMonitor()  # checkpointed with the shared models
 
     # -- input ------------------------------------------------------------------------
     def process(self, ev: Event) -> None:
@@ -204,6 +210,7 @@ class Processor:
         self.churn.maybe_refit(self._churn_users, now)
         if self.segments.maybe_refit(self._profiles, now):
             self._reassign_segments()
+        drift_refits(self, now)
 
     def _reassign_segments(self) -> None:
         """After a segment refit, move every user to their nearest (refined) centre.
@@ -253,8 +260,8 @@ class Processor:
         Scored if that session places an order (the cart of the session itself is
         not yet known, so it cannot leak into the score). A fixed 1-in-
         ``quality_sample`` sample of sessions, chosen by a stable hash of the session
-        id, keeps the cost low; snapshots are not checkpointed (the metric restarts
-        with the process).
+        id, keeps the cost low; snapshots are checkpointed with the shared state (they
+        feed the hit-rate drift detector, which must survive a restart).
         """
         if u.profile.orders == 0 or zlib.crc32(sid.encode()) % self.config.quality_sample:
             self._quality_pending.pop(uid, None)
@@ -269,8 +276,9 @@ class Processor:
             return
         bought = {line.item_id for line in ev.lines}
         self.quality_orders += 1
-        if any(item in bought for item in pending[1]):
-            self.quality_hits += 1
+        hit = any(item in bought for item in pending[1])
+        self.quality_hits += hit
+        self.drift.update("recs_hit_rate", float(hit), ev.ts)
 
     # -- erasure ----------------------------------------------------------------------
     def _erase(self, uid: str) -> None:
@@ -342,6 +350,8 @@ class Processor:
         seg = self.segments.learn(uid, u.profile, ts)
         if seg is None:
             seg = self.segments.predict(u.profile)
+        elif not self.segments.learned & 3:  # 1 learning event in 4: enough for ADWIN
+            self.drift.update("segment_inertia", distance(self.segments, u.profile, seg), ts)
         if seg != u.segment:
             if u.segment is not None:
                 self.seg_sizes[u.segment] -= 1
@@ -388,6 +398,8 @@ class Processor:
                 "late_events": self.late_events,
                 "erasures": self.erasures,
             },
+            fairness=self.fairness.table(self.users.values(), self.stream_time),
+            drift=dict(self.drift.detections),
         )
 
     # -- checkpointing ----------------------------------------------------------------
@@ -403,6 +415,8 @@ class Processor:
             "hostile": (self.duplicates, self.late_events),
             "erasures": self.erasures,
             "window": (list(self._dirty), self._pending),
+            "drift": self.drift,
+            "quality_pending": self._quality_pending,
         }
 
     def checkpoint(self) -> Checkpoint:
@@ -443,6 +457,9 @@ class Processor:
             self.erasures = s.get("erasures", 0)  # absent in format-2 blobs of older builds
             dirty, self._pending = s["window"]
             self._dirty = dict.fromkeys(dirty)
+            # added after format 2 shipped: older shared blobs restore with fresh ones
+            self.drift = s.get("drift") or DriftMonitor()
+            self._quality_pending = dict(s.get("quality_pending", {}))
         for uid, blob in users:
             u: UserState = pickle.loads(_payload(blob, f"state of user {uid}"))
             self.users[uid] = u

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from insight_stream.models.profile import DAY_MS, KEPT_DEMOGRAPHICS
+from insight_stream.models.segments.borderline import runner_up
 
 if TYPE_CHECKING:
     from insight_stream.processor.processor import Processor
@@ -33,9 +34,12 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
     p_alive = proc.churn.p_alive(u.churn, now)
     seg = None
     if u.segment is not None:
-        portrait = proc.segments.portraits().get(u.segment)
+        portraits = proc.segments.portraits()
+        portrait = portraits.get(u.segment)
         if portrait is not None:
             seg = dict(portrait)
+            names = {j: str(q["name"]) for j, q in portraits.items()}
+            seg["runner_up"] = runner_up(proc.segments, p, u.segment, names)
     recency = p.recency_days(now)
     return {
         "schema_version": 1,
@@ -79,4 +83,5 @@ def complete_alert(proc: Processor, alert: dict[str, Any], u: UserState) -> dict
     alert["action"] = action
     alert["top_category"] = category
     alert["recommended_items"] = items
+    alert["contributions"] = proc.churn.explain(u.churn, alert["ts"])[2]
     return alert

@@ -245,6 +245,23 @@ class Metrics:
             "output topics then hold what a replay of the input so far gives.",
             registry=r,
         )
+        self.fairness = Gauge(
+            P + "fairness",
+            "Per protected attribute and group (at most 8 groups of >= 100 users per attribute, "
+            "recomputed per event-time day): alert_rate, rec_coverage, users and "
+            "segment_<id>_share (docs/explanations.md#fairness).",
+            ["attribute", "group", "metric"],
+            registry=r,
+        )
+        self._fairness_labels: set[tuple[str, str, str]] = set()
+        self.drift = Counter(
+            P + "drift_detections_total",
+            "ADWIN drift detections on online quality (each triggers an early refit).",
+            ["detector"],
+            registry=r,
+        )
+        for detector in ("recs_hit_rate", "churn_calibration", "segment_inertia"):
+            self.drift.labels(detector=detector)
         self.build_info = Gauge(P + "build_info", "Always 1.", ["version"], registry=r)
         self.build_info.labels(version=__version__).set(1)
         for reason in DLQ_REASONS:
@@ -335,6 +352,15 @@ class Metrics:
             if delta > 0:
                 counter.inc(delta)
             self._refits_seen[name] = total
+        for detector, total in (get("drift") or {}).items():
+            key = "drift:" + detector
+            delta = total - self._refits_seen.get(key, 0)
+            if delta > 0:
+                self.drift.labels(detector=detector).inc(delta)
+            self._refits_seen[key] = total
+        fairness = get("fairness")
+        if fairness is not None:
+            self._observe_fairness(fairness)
         quality = dict(get("quality") or {})
         coverage = get("coverage", quality.pop("recommendation_coverage", None))
         if coverage is not None:
@@ -342,6 +368,22 @@ class Metrics:
         for name, value in quality.items():
             if value is not None:
                 self.quality.labels(metric=str(name)).set(value)
+
+    def _observe_fairness(self, table: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:
+        """Replace the fairness gauges (groups that shrank below the minimum disappear)."""
+        values: dict[tuple[str, str, str], float] = {}
+        for attr, groups in table.items():
+            for group, row in groups.items():
+                values[(attr, group, "users")] = row["users"]
+                for metric in ("alert_rate", "rec_coverage"):
+                    values[(attr, group, metric)] = row[metric]
+                for seg, share in row["segment_shares"].items():
+                    values[(attr, group, f"segment_{seg}_share")] = share
+        for stale in self._fairness_labels - set(values):
+            self.fairness.remove(*stale)
+        for labels, value in values.items():
+            self.fairness.labels(*labels).set(value)
+        self._fairness_labels = set(values)
 
     def _observe_histogram(self, hist: Any) -> None:
         """Users per decile of published risk (EngineStats.churn_risk_histogram)."""

@@ -64,6 +64,15 @@ class SimConfig:
         ``"general"`` (today's shop), ``"grocery"`` (repeat-heavy: many staples rebought
         often, concentrated best sellers) or ``"fashion"`` (discovery-heavy: few staples,
         flat popularity, more returns).
+    churn_bias
+        ``(attribute, group, share)``: a planted unfairness. Users whose demographics
+        have ``attribute == group`` and who would not churn churn anyway with probability
+        ``share`` (drawn from a stream of their own, so everyone else is unchanged).
+        ``None``: no group churns differently.
+    shock_day
+        A planted drift: from this day on (event time, counted from ``start``) every
+        customer's taste moves to another type's categories and new staples. ``None``:
+        tastes never change.
 
     Examples
     --------
@@ -91,6 +100,8 @@ class SimConfig:
     churn: str = "abrupt"
     churn_fade_days: float = 42.0
     catalogue: str = "general"
+    churn_bias: tuple[str, str, float] | None = None
+    shock_day: int | None = None
 
     def __post_init__(self) -> None:
         self._check_world()
@@ -145,6 +156,22 @@ class SimConfig:
         fade = self.churn_fade_days
         if isinstance(fade, bool) or not isinstance(fade, int | float) or not 1 <= fade <= 120:
             raise ValueError(f"churn_fade_days must be a number in [1, 120], got {fade!r}")
+        bias = self.churn_bias
+        if bias is not None and not (
+            isinstance(bias, tuple | list)
+            and len(bias) == 3
+            and all(isinstance(v, str) for v in bias[:2])
+            and isinstance(bias[2], int | float)
+            and 0 < bias[2] <= 1
+        ):
+            raise ValueError(
+                f"churn_bias must be (attribute, group, share in (0, 1]), got {bias!r}"
+            )
+        shock = self.shock_day
+        if shock is not None and (
+            not isinstance(shock, int) or isinstance(shock, bool) or shock < 1
+        ):
+            raise ValueError(f"shock_day must be a positive integer, got {shock!r}")
         if not isinstance(self.world, str) or not self.world:
             raise ValueError(f"world must be a non-empty name, got {self.world!r}")
 
@@ -168,4 +195,9 @@ class SimConfig:
         """Plain dict of the settings (stored in ``truth.json`` for reproducibility)."""
         out = asdict(self)
         out["complement_lag_days"] = list(self.complement_lag_days)
+        for name in ("churn_bias", "shock_day"):  # absent when unset: truth.json as before
+            if out[name] is None:
+                del out[name]
+        if self.churn_bias is not None:
+            out["churn_bias"] = list(self.churn_bias)
         return out

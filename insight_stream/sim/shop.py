@@ -70,6 +70,8 @@ class Shop:
         shares = [t.share for t in types]
         fade_ms = int(cfg.churn_fade_days * _DAY_MS) if cfg.churn == "gradual" else 0
         span = end_ms - start_ms
+        bias = cfg.churn_bias
+        bias_rng = random.Random(f"{cfg.seed}:bias")
         self.customers: list[Customer] = []
         users: dict[str, UserTruth] = {}
         for index in range(cfg.users):
@@ -83,6 +85,11 @@ class Shop:
                 if lo < hi:
                     churn_ts = lo + int(rng.random() * (hi - lo))
             demo = draw_demographics(kind, rng) if rng.random() < cfg.demographics_share else None
+            if bias is not None and churn_ts is None and demo and demo.get(bias[0]) == bias[1]:
+                lo = signup + int(CHURN_MIN_TENURE * (end_ms - signup))
+                hi = end_ms - int(CHURN_QUIET_TAIL * span)
+                if bias_rng.random() < bias[2] and lo < hi:
+                    churn_ts = lo + int(bias_rng.random() * (hi - lo))
             limit = churn_ts if churn_ts is not None else end_ms
             if fade_ms and churn_ts is not None:
                 limit = min(end_ms, churn_ts + fade_ms)
@@ -104,6 +111,7 @@ class Shop:
             self.customers.append(customer)
             users[customer.uid] = UserTruth(kind.name, churn_ts, signup, demo, gone)
         cat = self.catalog
+        self._tables = tables
         # Staples come from their own stream, so the population above is the same
         # whatever the staple settings.
         staple_rng = random.Random(f"{cfg.seed}:staples")
@@ -111,6 +119,7 @@ class Shop:
             draw_staples(
                 customer, cat.pick, staple_rng, kind_of_shop["staples"], kind_of_shop["rebuy"]
             )
+        self._tastes = [(c.cat_cum, c.favs, c.staples, c.rebuy) for c in self.customers]
         self.truth = GroundTruth(
             users=users,
             types=[t.name for t in types],
@@ -141,6 +150,11 @@ class Shop:
         )
         expo = writer.rng.expovariate
         customers = self.customers
+        for c, (cat_cum, favs, staples, rebuy) in zip(customers, self._tastes, strict=True):
+            c.cat_cum, c.favs, c.staples, c.rebuy = cat_cum, favs, staples, rebuy
+        shock_ms = None if cfg.shock_day is None else cfg.window_ms()[0] + cfg.shock_day * _DAY_MS
+        shocked: set[int] = set()
+        shock_rng = random.Random(f"{cfg.seed}:shock")
         starts = [(c.signup, c.index) for c in customers]
         heapq.heapify(starts)
         pending: list[tuple[int, int, str, dict]] = []
@@ -153,6 +167,9 @@ class Shop:
                 ts, _, topic, event = pop(pending)
                 yield ts, topic, event
             c = customers[index]
+            if shock_ms is not None and t0 >= shock_ms and index not in shocked:
+                shocked.add(index)
+                self._shock(c, shock_rng)
             end = writer.session(c, t0, batch)
             for ts, topic, event in batch:
                 seq += 1
@@ -171,6 +188,16 @@ class Shop:
         while pending:
             ts, _, topic, event = pop(pending)
             yield ts, topic, event
+
+    def _shock(self, c: Customer, rng: random.Random) -> None:
+        """The planted drift: ``c`` takes the next type's categories, new favourite
+        categories and new staples (its visit rhythm and spending stay)."""
+        tables = self._tables
+        c.cat_cum = tables[(c.type_index + 1) % len(tables)]
+        n = self.config.categories
+        c.favs = (int(rng.random() * n), int(rng.random() * n))
+        kind = CATALOGUES[self.config.catalogue]
+        draw_staples(c, self.catalog.pick, rng, kind["staples"], kind["rebuy"])
 
     def events(self) -> Iterator[tuple[str, bytes]]:
         """The merged stream as ``(topic, raw JSON bytes)``, non-decreasing in event time.

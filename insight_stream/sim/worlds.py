@@ -15,6 +15,8 @@ engine could have been tuned to:
 ``fashion``                  discovery-heavy catalogue (few staples, flat popularity)
 ``grocery``                  repeat-heavy catalogue (many staples, bought again and again)
 ``independent``              6 types + later complements + gradual churn + fashion
+``biased-churn``             region ``north`` churns far more often (planted unfairness)
+``taste-shock``              on day 60 every customer's taste and staples change (drift)
 ============================ =========================================================
 """
 
@@ -42,6 +44,8 @@ WORLDS: dict[str, dict[str, Any]] = {
         "catalogue": "fashion",
         "items": 2400,
     },
+    "biased-churn": {"churn_bias": ("region", "north", 0.6)},
+    "taste-shock": {"shock_day": 60},
 }
 """World name -> the :class:`SimConfig` fields it sets (the rest keep their defaults)."""
 
@@ -57,7 +61,8 @@ def world(name: str, **overrides: Any) -> SimConfig:
     Traceback (most recent call last):
     ...
     ValueError: unknown world 'atlantis'; choose from default, three-types, six-types, \
-eight-types, later-complements, basket-complements, gradual-churn, fashion, grocery, independent
+eight-types, later-complements, basket-complements, gradual-churn, fashion, grocery, independent, \
+biased-churn, taste-shock
     """
     if name not in WORLDS:
         raise ValueError(f"unknown world {name!r}; choose from {', '.join(WORLDS)}")

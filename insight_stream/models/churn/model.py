@@ -62,6 +62,9 @@ class ChurnModel:
         self._order_k = _LN2 / self.config.order_half_life_days
         self._click_k = _LN2 / self.config.click_half_life_days
         self._epoch_days = self.config.label_horizon_days
+        # (risk as scored before learning, label) of the last labelled epoch: the
+        # delayed outcomes the engine's calibration drift detector reads
+        self.calibration: list[tuple[float, int]] = []
 
     # --- per event -------------------------------------------------------------------
 
@@ -148,6 +151,17 @@ class ChurnModel:
         risk = self.blend.risk(f)
         why = reasons(snap, now_day, self.p_alive(u, now_ms), self.blend.contributions(f))
         return risk, why
+
+    def explain(
+        self, u: ChurnUser, now_ms: int, n: int = 3
+    ) -> tuple[float, list[str], list[dict[str, float | str]]]:
+        """:meth:`score` plus the ``n`` strongest signed feature contributions."""
+        now_day = now_ms // DAY_MS
+        snap = u.snapshot()
+        f = features(snap, now_day, self._params, self.config, not self.blend.learned)
+        blend = self.blend
+        why = reasons(snap, now_day, self.p_alive(u, now_ms), blend.contributions(f))
+        return blend.risk(f), why, blend.top_features(f, n)
 
     def next_check_ms(self, u: ChurnUser, now_ms: int) -> int | None:
         """When this user's inactivity timer should fire next, or None (no more checks).
@@ -238,6 +252,8 @@ class ChurnModel:
         """Turn every buyer's state at the start of ``epoch`` into an example."""
         start = epoch * self._epoch_days
         as_of = start - 1  # scores at the end of the previous day, like an end-of-day cut
+        self.calibration = calibration = []
+        fallback = not self.blend.learned
         for u in users:
             if u.snap_epoch == epoch:
                 snap, churned = u.snap, False  # any event in the epoch: still active
@@ -249,6 +265,8 @@ class ChurnModel:
                 continue  # the start-of-epoch state was overwritten: skip, never guess
             if snap is not None and 0 <= snap[9] // DAY_MS < start:  # seen before the epoch
                 self.examples.append((snap, as_of, int(churned)))
+                f = features(snap, as_of, self._params, self.config, fallback)
+                calibration.append((self.blend.risk(f), int(churned)))
 
     def _fit_blend(self) -> None:
         if len(self.examples) < self.config.min_label_examples:

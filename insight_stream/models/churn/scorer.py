@@ -139,6 +139,33 @@ class LogisticBlend:
         c = self.center
         return {group: sum(w[i] * (f[i] - c[i]) for i in idx) for group, idx in _GROUPS.items()}
 
+    def top_features(self, f: Sequence[float], n: int = 3) -> list[dict[str, float | str]]:
+        """The ``n`` features that move the log-odds most, signed (> 0 raises risk).
+
+        Each contribution is weight x (value - population centre): what the customer's
+        value of that feature adds to the log-odds of a typical customer, so a person
+        can see which fact drives the score and which way.
+
+        >>> blend = LogisticBlend()
+        >>> top = blend.top_features([4.1, 1.4, 0.0, -0.5, 0.0, 0.0, 0.0, 1.0], 2)
+        >>> [(t["feature"], t["contribution"]) for t in top]
+        [('log_browse_silence', -3.0), ('one_time_buyer', -0.5)]
+        """
+        w = self.weights[1:]
+        c = self.center
+        pushes = [wi * (fi - ci) for wi, fi, ci in zip(w, f, c, strict=True)]
+        order = sorted(range(len(pushes)), key=lambda i: -abs(pushes[i]))[
+            :n
+        ]  # stable: ties by index
+        return [
+            {
+                "feature": FEATURES[i],
+                "value": _bounded(f[i]),
+                "contribution": _bounded(pushes[i]),
+            }
+            for i in order
+        ]
+
     def fit(self, F: np.ndarray, y: np.ndarray, l2: float) -> None:
         """Ridge logistic regression on standardized features (labels 1 = churned)."""
         F = np.asarray(F, dtype=float)
@@ -163,6 +190,10 @@ class LogisticBlend:
         self.weights = (float(bias), *(float(v) for v in raw))
         self.center = tuple(float(v) for v in mean)
         self.learned = True
+
+
+def _bounded(x: float, limit: float = 1e3) -> float:
+    return round(x if -limit <= x <= limit else math.copysign(limit, x), 4)
 
 
 def reasons(
