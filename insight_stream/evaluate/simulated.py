@@ -22,7 +22,7 @@ scored on the same orders.
   item of a planted pair and not yet the other whose final top 10 holds the missing
   one, for the engine and for a user-level item-item Jaccard (SAR) baseline;
 * segment quality: the chosen k, silhouette and Davies-Bouldin (``Segmenter.quality``);
-* fairness: per age band, gender and region, alert rate and precision, recommendation
+* fairness: per age band and region (the stored bands), alert rate and precision, recommendation
   coverage and segment shares, with max/min disparity ratios (:mod:`.fairness`).
 """
 

@@ -1,7 +1,7 @@
 """Fairness monitoring: alert rate, recommendation coverage and segment shares per group.
 
-A group is one value of a protected attribute the input events carry (``age_band``,
-``gender``, ``region``; the profile keeps the latest value of each). The churn model
+A group is one value of a protected attribute the profile stores (``age_band``,
+``region``: the latest value of each). The churn model
 never reads these attributes, but its features (spend, visit rhythm) can stand in for
 them, so the outcome is measured per group rather than assumed neutral.
 
@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from insight_stream.models.profile import KEPT_DEMOGRAPHICS
 from insight_stream.processor.state import UserState
 
-ATTRIBUTES: tuple[str, ...] = ("age_band", "gender", "region")
-"""Protected attributes monitored (the demographics of events/inputs.py minus device and
-channel, which describe the visit rather than the person)."""
+ATTRIBUTES: tuple[str, ...] = KEPT_DEMOGRAPHICS
+"""Protected attributes monitored: the demographics the profile keeps. Gender is sent by
+some shops but never stored (data minimisation, docs/privacy.md), so it cannot be monitored
+live; device and channel describe the visit rather than the person."""
 MAX_GROUPS = 8
 """Groups reported per attribute (the most populous); bounds metric cardinality."""
 MIN_USERS = 100

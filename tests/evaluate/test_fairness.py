@@ -20,8 +20,8 @@ def test_groups_are_bounded_and_small_groups_stay_out_of_the_ratios():
 
 
 def test_users_without_the_attribute_are_not_a_group():
-    table = group_table([({}, True, True, 0), ({"gender": "x"}, False, True, 0)])
-    assert list(table["gender"]) == ["x"] and table["region"] == {}
+    table = group_table([({}, True, True, 0), ({"age_band": "x"}, False, True, 0)])
+    assert list(table["age_band"]) == ["x"] and table["region"] == {}
 
 
 @pytest.fixture(scope="module")
