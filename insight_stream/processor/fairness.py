@@ -103,7 +103,7 @@ def disparity(table: Table, min_users: int = MIN_USERS) -> dict[str, dict[str, f
 
     >>> t = {"region": {"n": {"users": 50, "alert_rate": 0.3, "segment_shares": {}},
     ...                 "s": {"users": 50, "alert_rate": 0.1, "segment_shares": {}}}}
-    >>> round(disparity(t)["region"]["alert_rate"], 6)
+    >>> round(disparity(t, min_users=10)["region"]["alert_rate"], 6)
     3.0
     """
     out: dict[str, dict[str, float | None]] = {}
@@ -152,7 +152,9 @@ class FairnessMonitor:
         self._table: Table = {}
 
     def table(self, users: Iterable[UserState], now_ms: int) -> Table:
-        """Groups with at least ``min_users`` users (what the gauges export)."""
+        """What the gauges export: every reported group's size, and its rates and segment
+        shares only once it has ``min_users`` users (smaller groups are too noisy to
+        compare, and their rates would come close to describing individuals)."""
         if self._at is None or now_ms // self.every_ms != self._at // self.every_ms:
             self._at = now_ms
             rows = (
@@ -162,7 +164,10 @@ class FairnessMonitor:
             )
             full = group_table(rows)
             self._table = {
-                attr: {g: row for g, row in groups.items() if row["users"] >= self.min_users}
+                attr: {
+                    g: row if row["users"] >= self.min_users else {"users": row["users"]}
+                    for g, row in groups.items()
+                }
                 for attr, groups in full.items()
             }
         return self._table

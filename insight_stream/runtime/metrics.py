@@ -376,8 +376,9 @@ class Metrics:
             for group, row in groups.items():
                 values[(attr, group, "users")] = row["users"]
                 for metric in ("alert_rate", "rec_coverage"):
-                    values[(attr, group, metric)] = row[metric]
-                for seg, share in row["segment_shares"].items():
+                    if metric in row:  # only groups large enough to compare
+                        values[(attr, group, metric)] = row[metric]
+                for seg, share in row.get("segment_shares", {}).items():
                     values[(attr, group, f"segment_{seg}_share")] = share
         for stale in self._fairness_labels - set(values):
             self.fairness.remove(*stale)

@@ -85,3 +85,17 @@ def test_fairness_table_reaches_the_gauges(shop):
         f'insight_stream_fairness{{attribute="region",group="{group}",metric="alert_rate"}}' in body
     )
     assert 'insight_stream_drift_detections_total{detector="recs_hit_rate"}' in body
+
+
+def test_small_groups_export_their_size_but_no_rates(shop):
+    proc, _, _ = run(shop)
+    proc.fairness = FairnessMonitor(min_users=10_000)  # every group too small to compare
+    stats = proc.stats()
+    assert stats.fairness["region"] and all(
+        set(row) == {"users"} for row in stats.fairness["region"].values()
+    )
+    m = Metrics()
+    m.observe_stats(stats)
+    body = m.render().decode()
+    assert 'attribute="region"' in body and 'metric="users"' in body
+    assert 'metric="alert_rate"' not in body
