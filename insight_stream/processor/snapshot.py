@@ -8,8 +8,10 @@ so the event path and the persistence format each fit on a page.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from insight_stream.models.drift import DriftMonitor
@@ -25,6 +27,22 @@ HOUR_MS = 3_600_000
 def next_hour(ts: int) -> int:
     """The first hourly housekeeping boundary after ``ts``."""
     return (ts // HOUR_MS + 1) * HOUR_MS
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a restore builds many objects at once.
+
+    They all stay alive, so the collections it would trigger every few hundred users find
+    nothing, and cost about a quarter of a restore (measured: 30-57 -> 22-25 us per user).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def shared_state(proc: Processor) -> dict[str, Any]:
@@ -62,6 +80,13 @@ def restore(
     proc: Processor, users: Iterable[tuple[str, bytes]], shared: bytes | None, republish: bool
 ) -> None:
     """Load state written by :func:`checkpoint` (see ``Processor.restore``)."""
+    with gc_paused():
+        _restore(proc, users, shared, republish)
+
+
+def _restore(
+    proc: Processor, users: Iterable[tuple[str, bytes]], shared: bytes | None, republish: bool
+) -> None:
     if shared is not None:
         s = pickle.loads(_payload(shared, "shared model state"))
         proc.segments, proc.recs, proc.churn = s["segments"], s["recs"], s["churn"]

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from kafka import TopicPartition
 
+from insight_stream.processor.snapshot import gc_paused
+
 if TYPE_CHECKING:
     from insight_stream.processor.contract import Engine
     from insight_stream.runtime.changelog import Changelog
@@ -129,8 +131,9 @@ class Rebalance:
         if not stale:
             return None
         self.changelog.check_settings(markers, stale)
-        r = self.changelog.restore(stale, want_shared)
-        self.store.replace_partitions(r.partitions, r.users, r.offsets, r.applied)
+        with gc_paused():
+            r = self.changelog.restore(stale, want_shared)
+            self.store.replace_partitions(r.partitions, r.users, r.offsets, r.applied)
         for key, n in r.applied.items():
             self.applied[key] = n
         m = self.metrics
