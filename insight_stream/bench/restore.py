@@ -19,6 +19,7 @@ from insight_stream.bench.kafka import _broker
 from insight_stream.processor import Processor
 from insight_stream.processor.driver import Driver, feed_raw
 from insight_stream.processor.partitioning import partition_for
+from insight_stream.processor.snapshot import gc_paused
 from insight_stream.runtime.changelog import Changelog
 from insight_stream.runtime.checkpoint import CheckpointStore
 from insight_stream.runtime.config import load_config
@@ -61,15 +62,16 @@ def bench_restore(
         sink.flush()
         sink.close()
 
-        t0 = time.perf_counter()
-        got = log.restore(parts, want_shared=True)
-        t1 = time.perf_counter()
-        engine = Processor()
-        engine.restore(((u, b) for u, (_, b) in got.users.items()), got.shared)
-        t2 = time.perf_counter()
-        with CheckpointStore(Path(tmp), cfg.input_topics) as store:
-            store.replace_partitions(got.partitions, got.users, got.offsets, got.applied)
-        t3 = time.perf_counter()
+        with gc_paused():  # as Rebalance._restore_from_changelog and Processor.restore
+            t0 = time.perf_counter()
+            got = log.restore(parts, want_shared=True)
+            t1 = time.perf_counter()
+            engine = Processor()
+            engine.restore(((u, b) for u, (_, b) in got.users.items()), got.shared)
+            t2 = time.perf_counter()
+            with CheckpointStore(Path(tmp), cfg.input_topics) as store:
+                store.replace_partitions(got.partitions, got.users, got.offsets, got.applied)
+            t3 = time.perf_counter()
     n = len(got.users)
     if n != len(blobs):
         raise RuntimeError(f"restore returned {n} users of {len(blobs)}")

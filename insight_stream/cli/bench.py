@@ -6,10 +6,27 @@ import argparse
 
 from insight_stream.cli.progress import Progress
 from insight_stream.cli.report import write_json_report
+from insight_stream.cli.usage import UsageError
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.kafka:
+    if args.kafka and args.restore:
+        raise UsageError("bench: choose one of --kafka and --restore")
+    if args.restore:
+        from insight_stream.bench.restore import bench_restore
+
+        report = bench_restore(
+            users=args.users, days=args.days, seed=args.seed, bootstrap=args.bootstrap
+        )
+        ups = report["users_per_s"]
+        print(
+            f"restore: {report['users']:,} users from {report['records']:,} changelog records "
+            f"({report['bytes_per_user']:,} B/user)"
+        )
+        for stage, seconds in report["seconds"].items():
+            print(f"  {stage:<16} {seconds:8.3f} s  {ups.get(stage, 0):>10,} users/s")
+        print(f"  total            {report['total_users_per_s']:>21,} users/s")
+    elif args.kafka:
         from insight_stream.bench.kafka import run_kafka_bench
 
         report = run_kafka_bench(
@@ -51,7 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="measure engine speed and memory on a simulated shop",
         description="Engine-only benchmark (decode + process + coalesced drain on one core, "
         "simulator time excluded): events/s, microseconds per stage, peak RSS and state bytes "
-        "per user. With --kafka: end-to-end through a broker next to a raw kafka-python loop.",
+        "per user. With --kafka: end-to-end through a broker next to a raw kafka-python loop. "
+        "With --restore: how fast a changelog restores the shop's state.",
     )
     p.add_argument(
         "--users", type=int, default=100_000, help="simulated users (default: %(default)s)"
@@ -76,6 +94,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="end-to-end through a Kafka broker (embedded Tansu unless --bootstrap)",
     )
-    p.add_argument("--bootstrap", help="use this broker for --kafka instead of the embedded one")
+    p.add_argument(
+        "--restore",
+        action="store_true",
+        help="time a restore from the changelog (read, engine load, SQLite write) in users/s",
+    )
+    p.add_argument(
+        "--bootstrap", help="use this broker for --kafka/--restore instead of the embedded one"
+    )
     p.add_argument("--json", metavar="PATH", help="also write the report as JSON")
     p.set_defaults(func=run)

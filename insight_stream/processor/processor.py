@@ -7,7 +7,6 @@ is published once. Alerts are queued at once. See ``CONTRACT.md`` beside this fi
 
 from __future__ import annotations
 
-import pickle
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -20,24 +19,23 @@ from insight_stream.models.profile import ProfileState
 from insight_stream.models.recs import Recommender
 from insight_stream.models.segments import Segmenter
 from insight_stream.models.segments.borderline import distance
+from insight_stream.processor import snapshot
 from insight_stream.processor.config import EngineConfig
 from insight_stream.processor.contract import (
-    STATE_FORMAT,
     Checkpoint,
     EngineStats,
     Outputs,
-    StateFormatError,
 )
 from insight_stream.processor.drift import drift_refits
 from insight_stream.processor.erasure import erase_user
 from insight_stream.processor.errors import RejectedEvent
 from insight_stream.processor.fairness import FairnessMonitor
 from insight_stream.processor.publish import build_profile, complete_alert
+from insight_stream.processor.snapshot import next_hour
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
 
 RISK_BUCKETS = 10
-HOUR_MS = 3_600_000
 
 
 class Processor:
@@ -206,7 +204,7 @@ class Processor:
         Checked once per hour of event time (aligned, so a restored engine checks
         at the same instants as an uninterrupted one).
         """
-        self._next_housekeeping = (now // HOUR_MS + 1) * HOUR_MS
+        self._next_housekeeping = next_hour(now)
         self.churn.maybe_refit(self._churn_users, now)
         if self.segments.maybe_refit(self._profiles, now):
             self._reassign_segments()
@@ -402,37 +400,13 @@ class Processor:
             drift=dict(self.drift.detections),
         )
 
-    # -- checkpointing ----------------------------------------------------------------
-    def _shared_state(self) -> dict[str, Any]:
-        return {
-            "format": STATE_FORMAT,
-            "segments": self.segments,
-            "recs": self.recs,
-            "churn": self.churn,
-            "alert_policy": self.alert_policy,
-            "stream_time": self.stream_time,
-            "counters": (self.events, self.alerts_total, self.quality_orders, self.quality_hits),
-            "hostile": (self.duplicates, self.late_events),
-            "erasures": self.erasures,
-            "window": (list(self._dirty), self._pending),
-            "drift": self.drift,
-            "quality_pending": self._quality_pending,
-        }
-
+    # -- checkpointing (processor/snapshot.py) ----------------------------------------
     def checkpoint(self) -> Checkpoint:
         """Per-user blobs changed since the last checkpoint, and the global models.
 
         Every blob starts with one byte, the state format (:data:`STATE_FORMAT`).
         """
-        users: dict[str, bytes | None] = {}
-        dump = pickle.dumps
-        head = _HEADER
-        for uid in self._changed:
-            u = self.users.get(uid)
-            users[uid] = None if u is None else head + dump(u, protocol=pickle.HIGHEST_PROTOCOL)
-        self._changed = {}
-        shared = head + dump(self._shared_state(), protocol=pickle.HIGHEST_PROTOCOL)
-        return Checkpoint(users=users, shared=shared)
+        return snapshot.checkpoint(self)
 
     def restore(
         self, users: Iterable[tuple[str, bytes]], shared: bytes | None, republish: bool = False
@@ -446,52 +420,4 @@ class Processor:
         Raises :class:`StateFormatError` naming both formats when the state was written
         by another format, before anything is loaded from that blob.
         """
-        if shared is not None:
-            s = pickle.loads(_payload(shared, "shared model state"))
-            self.segments, self.recs, self.churn = s["segments"], s["recs"], s["churn"]
-            self.alert_policy = s["alert_policy"]
-            self.stream_time = s["stream_time"]
-            self._next_housekeeping = (self.stream_time // HOUR_MS + 1) * HOUR_MS
-            self.events, self.alerts_total, self.quality_orders, self.quality_hits = s["counters"]
-            self.duplicates, self.late_events = s["hostile"]
-            self.erasures = s.get("erasures", 0)  # absent in format-2 blobs of older builds
-            dirty, self._pending = s["window"]
-            self._dirty = dict.fromkeys(dirty)
-            # added after format 2 shipped: older shared blobs restore with fresh ones
-            self.drift = s.get("drift") or DriftMonitor()
-            self._quality_pending = dict(s.get("quality_pending", {}))
-        for uid, blob in users:
-            u: UserState = pickle.loads(_payload(blob, f"state of user {uid}"))
-            self.users[uid] = u
-            if republish:
-                self._dirty[uid] = None
-                self._touched[uid] = None
-            if u.segment is not None:
-                self.seg_sizes[u.segment] = self.seg_sizes.get(u.segment, 0) + 1
-            if u.published_bucket is not None:
-                self.risk_hist[u.published_bucket] += 1
-            if u.timer_at is not None:
-                self.timers.push(u.timer_at, uid)
-
-
-_HEADER = bytes([STATE_FORMAT])
-
-
-def blob_format(blob: bytes) -> int:
-    """The state format of a blob: its header byte; headerless pickles are format 1.
-
-    >>> blob_format(_HEADER + b"..."), blob_format(b"\\x80\\x05...")
-    (2, 1)
-    """
-    return 1 if blob[:1] == b"\x80" else blob[0]
-
-
-def _payload(blob: bytes, what: str) -> memoryview:
-    found = blob_format(blob)
-    if found != STATE_FORMAT:
-        raise StateFormatError(
-            f"{what} was written in state format {found}; this build reads format "
-            f"{STATE_FORMAT}. Restore from the changelog or rebuild from the input "
-            "(remove the state directory), or run the version that wrote it."
-        )
-    return memoryview(blob)[1:]
+        snapshot.restore(self, users, shared, republish)

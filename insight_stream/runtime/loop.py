@@ -32,6 +32,7 @@ from insight_stream.runtime.changelog import Changelog, StateSettingsError
 from insight_stream.runtime.checkpoint import CheckpointStore
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.metrics import Metrics
+from insight_stream.runtime.rebalance import Rebalance
 from insight_stream.runtime.sink import KafkaSink, ProduceFailedError
 from insight_stream.runtime.source import KafkaSource
 from insight_stream.runtime.tasks import InputTasks
@@ -49,7 +50,7 @@ class OffsetLostError(RuntimeError):
 Key = tuple[str, int]
 
 
-class Runner:
+class Runner(Rebalance):
     """Drives one engine from a Kafka source to a Kafka sink with local checkpoints."""
 
     def __init__(
@@ -407,95 +408,3 @@ class Runner:
         m.set_lag(
             {k: max(0, hw - positions.get(k, 0)) for k, hw in highwaters.items() if hw is not None}
         )
-
-    # -- rebalance (inside poll, loop thread) -----------------------------------------
-    def _on_revoked(self, revoked: set[TopicPartition]) -> None:
-        self.metrics.rebalances.labels(kind="revoked").inc()
-        if self.closing or self.fatal is not None or not revoked:
-            return
-        log.info("partitions revoked: %s; committing what was processed", _fmt(revoked))
-        try:
-            self.commit_cycle(in_callback=True, final=True)  # publish before handing over
-        except BaseException as exc:
-            self.fatal = exc
-
-    def _on_assigned(self, assigned: set[TopicPartition]) -> None:
-        """Restore state of newly owned partitions, forget lost ones, seek to checkpoints."""
-        self.metrics.rebalances.labels(kind="assigned").inc()
-        if self.fatal is not None:
-            return
-        try:
-            parts = {tp.partition for tp in assigned}
-            gone = self.owned - parts
-            if gone:
-                leaving = [u for u, p in self.owner.items() if p in gone]
-                with self.lock:  # queries: not while users leave (Kafka reads stay outside)
-                    self.processor.forget(leaving)
-                for u in leaving:
-                    del self.owner[u]
-            new = parts - self.owned
-            first = not self.shared_restored
-            shared = self.store.load_shared() if first else None
-            if new and self.changelog is not None:
-                from_log = self._restore_from_changelog(new, want_shared=first and shared is None)
-                shared = from_log if shared is None else shared
-            rows = list(self.store.load_users(new, include_unknown=first)) if new or first else []
-            if rows or shared is not None:
-                # a partition moving into a running engine: its users' profiles are owed
-                with self.lock:
-                    self.processor.restore(
-                        ((u, b) for u, _, b in rows), shared, republish=not first
-                    )
-            for u, p, _ in rows:
-                self.owner[u] = p
-            self.shared_restored = True
-            stored = self.store.load_offsets()
-            starts: dict[Key, int | None] = {}
-            for tp in assigned:
-                key = (tp.topic, tp.partition)
-                starts[key] = stored.get(key)
-                self.source.seek(tp, starts[key])
-            self.source.resume(list(starts))
-            self.tasks.assign(starts)
-            self._saved = {k: v for k, v in starts.items() if v is not None}
-            self._topic_ids = {}
-            self._recreated()
-            self.owned = parts
-            self._changed = True  # markers name the new owner at the next cycle (queries)
-            self.metrics.settled.set(0)
-            self.metrics.set_assigned(len(assigned))
-            log.info("partitions assigned: %s (restored %d users)", _fmt(assigned), len(rows))
-        except BaseException as exc:
-            self.fatal = exc
-
-    def _restore_from_changelog(self, parts: set[int], want_shared: bool) -> bytes | None:
-        """Replace the local copy of ``parts`` by the changelog's, unless the local file is
-        the state of the partition's last marker (written by this instance at its cycle)."""
-        assert self.changelog is not None
-        markers = self.changelog.last_markers(parts)
-        mine = self.store.instance_id, self.store.changelog_cycle
-        stale = {p for p, m in markers.items() if (m.get("writer"), m.get("cycle")) != mine}
-        if not stale:
-            return None
-        self.changelog.check_settings(markers, stale)
-        r = self.changelog.restore(stale, want_shared)
-        self.store.replace_partitions(r.partitions, r.users, r.offsets, r.applied)
-        for key, n in r.applied.items():
-            self.applied[key] = n
-        m = self.metrics
-        m.restored.inc(r.records)
-        m.restored_users.inc(len(r.users))
-        m.restore_duration.observe(r.seconds)
-        log.info(
-            "restored %d users of partitions %s from %s (%d records) in %.2fs",
-            len(r.users),
-            ",".join(map(str, r.partitions)),
-            self.changelog.topic,
-            r.records,
-            r.seconds,
-        )
-        return r.shared
-
-
-def _fmt(tps: set[TopicPartition]) -> str:
-    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(tps)) or "none"

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from insight_stream.processor import STATE_FORMAT, Processor, StateFormatError
-from insight_stream.processor.processor import blob_format
+from insight_stream.processor.snapshot import blob_format
 
 from .test_processor import T0, order, visit
 

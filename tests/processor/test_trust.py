@@ -7,7 +7,7 @@ import pytest
 from insight_stream.events import ChurnAlert, Profile
 from insight_stream.processor import Processor
 from insight_stream.processor.fairness import FairnessMonitor
-from insight_stream.processor.processor import _HEADER, _payload
+from insight_stream.processor.snapshot import _HEADER, _payload
 from insight_stream.runtime.metrics import Metrics
 from insight_stream.sim import Shop, SimConfig
 

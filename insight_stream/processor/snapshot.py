@@ -1,0 +1,138 @@
+"""Checkpoint and restore of a :class:`~insight_stream.processor.processor.Processor`.
+
+Per-user state and the shared models are pickled blobs, each prefixed with one byte, the
+state format (:data:`~insight_stream.processor.contract.STATE_FORMAT`): a blob of another
+format is refused with both versions named, never misread. Kept apart from the processor
+so the event path and the persistence format each fit on a page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import pickle
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from insight_stream.models.drift import DriftMonitor
+from insight_stream.processor.contract import STATE_FORMAT, Checkpoint, StateFormatError
+from insight_stream.processor.state import UserState
+
+if TYPE_CHECKING:
+    from insight_stream.processor.processor import Processor
+
+HOUR_MS = 3_600_000
+
+
+def next_hour(ts: int) -> int:
+    """The first hourly housekeeping boundary after ``ts``."""
+    return (ts // HOUR_MS + 1) * HOUR_MS
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a restore builds many objects at once.
+
+    They all stay alive, so the collections it would trigger every few hundred users find
+    nothing, and cost about a quarter of a restore (measured: 30-57 -> 22-25 us per user).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def shared_state(proc: Processor) -> dict[str, Any]:
+    """The global models, stream time, counters and the open window."""
+    return {
+        "format": STATE_FORMAT,
+        "segments": proc.segments,
+        "recs": proc.recs,
+        "churn": proc.churn,
+        "alert_policy": proc.alert_policy,
+        "stream_time": proc.stream_time,
+        "counters": (proc.events, proc.alerts_total, proc.quality_orders, proc.quality_hits),
+        "hostile": (proc.duplicates, proc.late_events),
+        "erasures": proc.erasures,
+        "window": (list(proc._dirty), proc._pending),
+        "drift": proc.drift,
+        "quality_pending": proc._quality_pending,
+    }
+
+
+def checkpoint(proc: Processor) -> Checkpoint:
+    """Per-user blobs changed since the last checkpoint, and the global models."""
+    users: dict[str, bytes | None] = {}
+    dump = pickle.dumps
+    head = _HEADER
+    for uid in proc._changed:
+        u = proc.users.get(uid)
+        users[uid] = None if u is None else head + dump(u, protocol=pickle.HIGHEST_PROTOCOL)
+    proc._changed = {}
+    shared = head + dump(shared_state(proc), protocol=pickle.HIGHEST_PROTOCOL)
+    return Checkpoint(users=users, shared=shared)
+
+
+def restore(
+    proc: Processor, users: Iterable[tuple[str, bytes]], shared: bytes | None, republish: bool
+) -> None:
+    """Load state written by :func:`checkpoint` (see ``Processor.restore``)."""
+    with gc_paused():
+        _restore(proc, users, shared, republish)
+
+
+def _restore(
+    proc: Processor, users: Iterable[tuple[str, bytes]], shared: bytes | None, republish: bool
+) -> None:
+    if shared is not None:
+        s = pickle.loads(_payload(shared, "shared model state"))
+        proc.segments, proc.recs, proc.churn = s["segments"], s["recs"], s["churn"]
+        proc.alert_policy = s["alert_policy"]
+        proc.stream_time = s["stream_time"]
+        proc._next_housekeeping = next_hour(proc.stream_time)
+        proc.events, proc.alerts_total, proc.quality_orders, proc.quality_hits = s["counters"]
+        proc.duplicates, proc.late_events = s["hostile"]
+        proc.erasures = s.get("erasures", 0)  # absent in format-2 blobs of older builds
+        dirty, proc._pending = s["window"]
+        proc._dirty = dict.fromkeys(dirty)
+        # added after format 2 shipped: older shared blobs restore with fresh ones
+        proc.drift = s.get("drift") or DriftMonitor()
+        proc._quality_pending = dict(s.get("quality_pending", {}))
+    for uid, blob in users:
+        u: UserState = pickle.loads(_payload(blob, f"state of user {uid}"))
+        proc.users[uid] = u
+        if republish:
+            proc._dirty[uid] = None
+            proc._touched[uid] = None
+        if u.segment is not None:
+            proc.seg_sizes[u.segment] = proc.seg_sizes.get(u.segment, 0) + 1
+        if u.published_bucket is not None:
+            proc.risk_hist[u.published_bucket] += 1
+        if u.timer_at is not None:
+            proc.timers.push(u.timer_at, uid)
+
+
+_HEADER = bytes([STATE_FORMAT])
+
+
+def blob_format(blob: bytes) -> int:
+    """The state format of a blob: its header byte; headerless pickles are format 1.
+
+    >>> blob_format(_HEADER + b"..."), blob_format(b"\\x80\\x05...")
+    (2, 1)
+    """
+    return 1 if blob[:1] == b"\x80" else blob[0]
+
+
+def _payload(blob: bytes, what: str) -> memoryview:
+    found = blob_format(blob)
+    if found != STATE_FORMAT:
+        raise StateFormatError(
+            f"{what} was written in state format {found}; this build reads format "
+            f"{STATE_FORMAT}. Restore from the changelog or rebuild from the input "
+            "(remove the state directory), or run the version that wrote it."
+        )
+    return memoryview(blob)[1:]
