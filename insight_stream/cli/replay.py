@@ -14,12 +14,13 @@ import orjson
 from insight_stream.cli.engine_args import add_engine_config_argument, engine_config_from_args
 from insight_stream.cli.progress import Progress
 from insight_stream.cli.usage import UsageError
-from insight_stream.events import InputLimits, pseudonym
+from insight_stream.events import InputLimits
 from insight_stream.events.limits import DAY_MS, MIN_TS_2000
-from insight_stream.processor import EngineConfig, Processor
+from insight_stream.processor import Processor
 from insight_stream.processor.driver import Driver
 from insight_stream.replay import DEFAULT_PARTITIONS, replay_files
 from insight_stream.replay.sink import JsonlSink
+from insight_stream.runtime.config import ConfigError, load_config
 
 
 def input_files(paths: list[str]) -> tuple[list[Path], Path | None]:
@@ -43,7 +44,14 @@ def input_files(paths: list[str]) -> tuple[list[Path], Path | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = replace(engine_config_from_args(args), flush_events=args.flush_events)
+    try:  # late-event settings and the pseudonymisation key: the environment `run` reads
+        runtime = load_config(os.environ)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    engine = replace(
+        runtime.engine_config(engine_config_from_args(args)),
+        flush_events=args.flush_events or runtime.flush_events,
+    )
     files, truth_path = input_files(args.inputs)
     if args.truth:
         truth_path = Path(args.truth)
@@ -56,13 +64,10 @@ def run(args: argparse.Namespace) -> int:
         max_future_skew_ms=None if args.no_future_check else args.max_future_skew,
     )
     now_ms = None if args.no_future_check else int(time.time() * 1000)
-    try:
-        pz = pseudonym.from_env(os.environ)  # the same INSIGHT_PSEUDONYMIZE_KEY as `run`
-    except ValueError as exc:
-        raise SystemExit(f"replay: {exc}") from None
+    pz = runtime.pseudonymizer()  # the same INSIGHT_PSEUDONYMIZE_KEY as `run`
     started = time.perf_counter()
     with JsonlSink(Path(args.out)) as sink, Progress(total, "replay") as bar:
-        driver = Driver(proc, lambda rec: sink.send(*rec), flush_events=args.flush_events)
+        driver = Driver(proc, lambda rec: sink.send(*rec), flush_events=engine.flush_events)
         replay_files(driver, files, args.partitions, bar.update, limits, now_ms, pz)
         driver.drain(seal=False)  # settle: the last window, as `run` publishes once caught up
     res = driver.stats
@@ -119,9 +124,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--flush-events",
         type=int,
-        default=EngineConfig().flush_events,
-        help="coalesce profiles over this many records, as INSIGHT_FLUSH_EVENTS does for "
-        "`run` (default: %(default)s)",
+        default=None,
+        help="coalesce profiles over this many records (default: INSIGHT_FLUSH_EVENTS, as "
+        "for `run`, else 10000). INSIGHT_ALLOWED_LATENESS and INSIGHT_LATE_POLICY are read "
+        "from the environment too, so `run` and `replay` treat late events alike",
     )
     p.add_argument(
         "--partitions",

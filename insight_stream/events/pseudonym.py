@@ -12,7 +12,6 @@ key (the original id), so ownership is decided by the record's partition, never 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
 
 from insight_stream.events.inputs import Event
 
@@ -47,9 +46,3 @@ class Pseudonymizer:
 
     def __repr__(self) -> str:
         return "Pseudonymizer(<key>)"
-
-
-def from_env(env: Mapping[str, str]) -> Pseudonymizer | None:
-    """The pseudonymizer ``INSIGHT_PSEUDONYMIZE_KEY`` asks for (None: unset or empty)."""
-    key = env.get(KEY_ENV, "")
-    return Pseudonymizer(key) if key else None

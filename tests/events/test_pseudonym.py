@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from insight_stream.events import EVENT_ADAPTER
-from insight_stream.events.pseudonym import Pseudonymizer, from_env
+from insight_stream.events.pseudonym import Pseudonymizer
 from insight_stream.processor import Processor
 from insight_stream.processor.driver import Driver
 from insight_stream.processor.partitioning import partition_for
@@ -28,7 +28,7 @@ def test_downstream_computes_the_same_pseudonym_with_the_key() -> None:
 
 
 def test_short_or_missing_keys() -> None:
-    assert from_env({}) is None and from_env({"INSIGHT_PSEUDONYMIZE_KEY": ""}) is None
+    assert load_config({}).pseudonymizer() is None
     with pytest.raises(ValueError, match="at least 16"):
         Pseudonymizer("short")
     with pytest.raises(ConfigError, match="INSIGHT_PSEUDONYMIZE_KEY"):
