@@ -36,7 +36,7 @@ class _Partition:
     start: int | None  # offset the assignment started at (None: the beginning)
     fetched: int | None = None  # next offset after the last record received
     paused: bool = False
-    waiting_since: float | None = None  # monotonic time it became empty and caught up
+    arrived: float | None = None  # monotonic time its last records were received
     blocked_s: float = 0.0  # time the merge spent waiting for this partition
     newest_ts: int = 0  # newest event time folded from it
     checked: bool = False  # the first batch since the assignment started where it should
@@ -59,6 +59,7 @@ class InputTasks:
     pseudonymizer: Pseudonymizer | None = None  # ids replaced here, before the merge
     parts: dict[Key, _Partition] = field(default_factory=dict)
     _by_source: dict[tuple[int, int], Key] = field(default_factory=dict)
+    _holding_since: float | None = None  # since when the merge has held records (monotonic)
 
     def assign(self, starts: Mapping[Key, int | None]) -> None:
         """Start over on a new assignment: buffered records are dropped and read again."""
@@ -113,7 +114,7 @@ class InputTasks:
                 push(source, ev, rec.value, rec.key, topic, p, rec.offset)
         if last is not None:
             part.fetched = last.offset + 1
-            part.waiting_since = None
+            part.arrived = time.monotonic()
 
     def beyond_end(self, highwaters: Mapping[Key, int | None]) -> dict[Key, int]:
         """Partitions whose next offset lies past their high watermark: the broker lost the
@@ -133,7 +134,7 @@ class InputTasks:
             return
         self.driver.merger.remove_source(part.source)  # its buffered records are stale
         self.driver.merger.add_source(part.source)
-        part.start, part.fetched, part.waiting_since = None, None, None
+        part.start, part.fetched, part.arrived = None, None, None
         part.checked = False
 
     def folded(self, item: Pending) -> None:
@@ -180,9 +181,10 @@ class InputTasks:
         soonest = 0.0
         if not len(merger):  # nothing held back: no wait is running, and none is owed yet
             merger.rearm()
-            for part in self.parts.values():
-                part.waiting_since = None
+            self._holding_since = None
             return soonest
+        if self._holding_since is None:
+            self._holding_since = now  # records arrived into an empty merge: waits start
         for source in merger.blocked():
             key = self._by_source.get(source)
             if key is None:
@@ -192,11 +194,12 @@ class InputTasks:
             hw = highwaters.get(key)
             nxt = part.next_offset or 0
             if hw is None or nxt < hw:
-                part.waiting_since = None  # behind (or never fetched): wait for its records
-                continue
-            if part.waiting_since is None:
-                part.waiting_since = now
-            left = part.waiting_since + self.max_idle_ms / 1000 - now
+                continue  # behind (or never fetched): wait for its records
+            # the wait runs from when it last delivered, or from when records began to be
+            # held back if later: at the end of a backlog, partitions that went quiet long
+            # ago are not waited for again one after another as each buffer drains
+            since = max(part.arrived or 0.0, self._holding_since)
+            left = since + self.max_idle_ms / 1000 - now
             if left <= 0:
                 self.driver.close(source)
             elif soonest == 0.0 or left < soonest:

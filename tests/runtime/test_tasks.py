@@ -80,3 +80,29 @@ def test_a_wait_starts_when_records_are_held_back_not_while_everything_is_idle(
     tasks.release_idle(hw, 0.6)  # B caught up and waited 0.6 s: released
     driver.run()
     assert folded == [1, 2, 7, 10]
+
+
+def test_at_the_end_of_a_backlog_quiet_partitions_are_not_waited_for_one_by_one(
+    clock: list[float],
+) -> None:
+    folded: list[int] = []
+    driver = Driver(
+        Processor(), lambda r: None, on_fold=lambda i: folded.append(i.event.ts - 1_700_000_000_000)
+    )
+    tasks = InputTasks(driver, ("clicks",), max_buffered=100, max_idle_ms=500)
+    C = ("clicks", 2)
+    tasks.assign({A: 0, B: 0, C: 0})
+    tasks.add(A, [rec(0, 1), rec(1, 4)])  # the whole backlog fetched at t=0
+    tasks.add(B, [rec(0, 2)])
+    tasks.add(C, [rec(0, 3), rec(1, 5)])
+    hw: dict[Any, int | None] = {A: 2, B: 1, C: 2}
+    driver.run()
+    tasks.release_idle(hw, 0.0)
+    assert folded == [1, 2]  # B drained, caught up: waited for (it may still deliver)
+    clock[0] = 0.6
+    tasks.release_idle(hw, 0.6)  # B delivered nothing for 0.6 s: released
+    driver.run()
+    assert folded == [1, 2, 3, 4]  # now A has drained too, its last records came at t=0
+    tasks.release_idle(hw, 0.0)  # so A owes no fresh 0.5 s wait
+    driver.run()
+    assert folded == [1, 2, 3, 4, 5]
