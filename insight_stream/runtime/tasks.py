@@ -59,7 +59,6 @@ class InputTasks:
     pseudonymizer: Pseudonymizer | None = None  # ids replaced here, before the merge
     parts: dict[Key, _Partition] = field(default_factory=dict)
     _by_source: dict[tuple[int, int], Key] = field(default_factory=dict)
-    _holding_since: float | None = None  # since when the merge has held records (monotonic)
 
     def assign(self, starts: Mapping[Key, int | None]) -> None:
         """Start over on a new assignment: buffered records are dropped and read again."""
@@ -181,10 +180,11 @@ class InputTasks:
         soonest = 0.0
         if not len(merger):  # nothing held back: no wait is running, and none is owed yet
             merger.rearm()
-            self._holding_since = None
             return soonest
-        if self._holding_since is None:
-            self._holding_since = now  # records arrived into an empty merge: waits start
+        buffered = merger.buffered
+        held = max(
+            (p.arrived or 0.0 for p in self.parts.values() if buffered(p.source)), default=0.0
+        )
         for source in merger.blocked():
             key = self._by_source.get(source)
             if key is None:
@@ -195,10 +195,11 @@ class InputTasks:
             nxt = part.next_offset or 0
             if hw is None or nxt < hw:
                 continue  # behind (or never fetched): wait for its records
-            # the wait runs from when it last delivered, or from when records began to be
-            # held back if later: at the end of a backlog, partitions that went quiet long
-            # ago are not waited for again one after another as each buffer drains
-            since = max(part.arrived or 0.0, self._holding_since)
+            # the wait runs from the later of its own last delivery and the newest delivery
+            # now held back: a record that just arrived waits the full time for it (live
+            # input), while at the end of a backlog, fetched long ago, partitions are not
+            # waited for again one after another as each buffer drains
+            since = max(part.arrived or 0.0, held)
             left = since + self.max_idle_ms / 1000 - now
             if left <= 0:
                 self.driver.close(source)
