@@ -24,7 +24,8 @@ from insight_stream.runtime.sink import producer_options
 
 
 @contextlib.contextmanager
-def _broker(bootstrap: str | None) -> Iterator[str]:
+def broker(bootstrap: str | None) -> Iterator[str]:
+    """``bootstrap`` if given, else an embedded Tansu broker for the duration."""
     if bootstrap:
         yield bootstrap
         return
@@ -82,7 +83,7 @@ def run_kafka_bench(
     from insight_stream.sim import Shop, SimConfig
 
     prefix = f"bench{int(time.time() * 1000) % 10**9}"
-    with _broker(bootstrap) as bs, tempfile.TemporaryDirectory(prefix="insight-bench-") as state:
+    with broker(bootstrap) as bs, tempfile.TemporaryDirectory(prefix="insight-bench-") as state:
         cfg = load_config(
             {k: v for k, v in os.environ.items() if k.startswith("INSIGHT_")},  # e.g. to compare
             {

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from insight_stream.bench.kafka import _broker
+from insight_stream.bench.kafka import broker
 from insight_stream.processor import Processor
 from insight_stream.processor.driver import Driver, feed_raw
 from insight_stream.processor.partitioning import partition_for
@@ -49,7 +49,7 @@ def bench_restore(
     blobs, shared = _state(users, days, seed)
     placed = {u: (partition_for(u, PARTITIONS), b) for u, b in blobs.items()}
     parts = set(range(PARTITIONS))
-    with _broker(bootstrap) as servers, tempfile.TemporaryDirectory() as tmp:
+    with broker(bootstrap) as servers, tempfile.TemporaryDirectory() as tmp:
         cfg = load_config(
             {}, {"bootstrap_servers": servers, "group_id": f"bench-restore-{time.time_ns()}"}
         )

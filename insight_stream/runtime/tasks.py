@@ -7,9 +7,10 @@ fetched but still buffered are read again after a crash), flow control (a partit
 buffer is full is paused, and resumed once it has drained to half), and the bounded wait
 for a partition that has nothing buffered (``INSIGHT_MAX_TASK_IDLE_MS``, as Kafka Streams'
 ``max.task.idle.ms``): a partition that is behind its high watermark is always waited for;
-one that is caught up is waited for at most that long, counted from when the merge holds
-records back for it, then the merge goes on without it until it receives a record or the
-merge runs empty (then the next record waits for it again). A live stream therefore folds
+one that is caught up is waited for at most that long, counted from the later of its own
+last delivery and the newest delivery the merge holds back, then the merge goes on without
+it until it receives a record or the merge runs empty (then the next record waits for it
+again). A live stream therefore folds
 in replay's order as long as no partition delivers a record more than that wait after a
 record of another partition with a later event time.
 """
