@@ -15,6 +15,12 @@ contains B; each (user, pair) is scored once, after ``warmup_days``. The engine
 same cases in the same pass; so is the usual next-order HR/NDCG@10, and the
 share of top-10 slots that hold items the user already has.
 
+**Final complement recovery** is the same question asked once, at the end of the
+window, of every user who holds A and not B (however long ago A was bought): the
+share whose final top 10 holds B (:func:`~insight_stream.evaluate.sar.complement_recovery`,
+the simulator sweep's measure). It rewards remembering old purchases, where the
+per-order measure rewards timing.
+
 >>> world = ComplementWorld(users=40, days=30, seed=1)
 >>> evs = list(world.events())
 >>> all(a.ts <= b.ts for a, b in zip(evs, evs[1:])), evs[0].type
@@ -33,6 +39,7 @@ from typing import Any
 from insight_stream.evaluate.baselines import SAR, Baseline, Popularity
 from insight_stream.evaluate.instacart import Engine
 from insight_stream.evaluate.ranking import RankingMeans
+from insight_stream.evaluate.sar import complement_recovery
 from insight_stream.events import OrderEvent, OrderLine
 from insight_stream.models.recs import RecsConfig
 from insight_stream.processor import EngineConfig, Processor
@@ -166,8 +173,14 @@ def evaluate_complements(
         if owed:
             pending[user] = owed
 
+    pairs = list(complement.items())
+    final = {"engine": {u: engine.recommend(u, k) for u in owned}}
+    final.update({name: {u: m.recommend(u, k) for u in owned} for name, m in models.items()})
+    final_recovery = {name: complement_recovery(owned, pairs, tops) for name, tops in final.items()}
+
     def block(name: str) -> dict[str, float]:
         out = {"complement_recovery": hits[name] / cases if cases else 0.0}
+        out["final_complement_recovery"] = final_recovery[name][0]
         out.update(means[name].as_dict("recs_"))
         out["repeat_slot_share"] = repeat_slots[name] / slots[name] if slots[name] else 0.0
         return out
@@ -177,6 +190,7 @@ def evaluate_complements(
         "k": k,
         "n_events": n_events,
         "n_cases": cases,
+        "n_final_cases": final_recovery["engine"][1],
         "metrics": block("engine"),
         "baselines": {name: block(name) for name in models},
     }

@@ -72,7 +72,9 @@ class Processor:
         self.risk_hist = [0] * RISK_BUCKETS
         self.quality_orders = 0
         self.quality_hits = 0
-        self._quality_pending: dict[str, tuple[str, list[str]]] = {}
+        self.quality_hits_repeat = 0  # the list's held items hit (a repeat was bought)
+        self.quality_hits_new = 0  # the list's new items hit (a discovery was bought)
+        self._quality_pending: dict[str, tuple[str, list[str], list[bool]]] = {}
         self._dirty: dict[str, None] = {}  # changed since the last sealed drain (the window)
         self._touched: dict[str, None] = {}  # changed since the last drain of any kind
         self._pending = 0  # records processed since the last sealed drain
@@ -266,7 +268,8 @@ class Processor:
             return
         cats = u.profile.top_categories(3)
         top = [r[0] for r in self.recs.recommend(u.recs, ts, 10, u.segment, cats)]
-        self._quality_pending[uid] = (sid, top)
+        held = dict.fromkeys(u.recs.bought)
+        self._quality_pending[uid] = (sid, top, [i in held for i in top])
 
     def _score_quality(self, uid: str, u: UserState, ev: OrderEvent) -> None:
         pending = self._quality_pending.pop(uid, None)
@@ -274,8 +277,13 @@ class Processor:
             return
         bought = {line.item_id for line in ev.lines}
         self.quality_orders += 1
-        hit = any(item in bought for item in pending[1])
+        top = pending[1]
+        held = pending[2] if len(pending) > 2 else [False] * len(top)  # type: ignore[misc]
+        hits = [item in bought for item in top]
+        hit = any(hits)
         self.quality_hits += hit
+        self.quality_hits_repeat += any(h and r for h, r in zip(hits, held, strict=True))
+        self.quality_hits_new += any(h and not r for h, r in zip(hits, held, strict=True))
         self.drift.update("recs_hit_rate", float(hit), ev.ts)
 
     # -- erasure ----------------------------------------------------------------------
@@ -379,7 +387,10 @@ class Processor:
     def stats(self) -> EngineStats:
         quality = {}
         if self.quality_orders:
-            quality["recs_hit_rate_at_10"] = self.quality_hits / self.quality_orders
+            n = self.quality_orders
+            quality["recs_hit_rate_at_10"] = self.quality_hits / n
+            quality["recs_repeat_hit_rate_at_10"] = self.quality_hits_repeat / n
+            quality["recs_discovery_hit_rate_at_10"] = self.quality_hits_new / n
         return EngineStats(
             active_users=len(self.users),
             segment_sizes={s: n for s, n in sorted(self.seg_sizes.items()) if n},

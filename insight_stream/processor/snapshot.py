@@ -54,7 +54,14 @@ def shared_state(proc: Processor) -> dict[str, Any]:
         "churn": proc.churn,
         "alert_policy": proc.alert_policy,
         "stream_time": proc.stream_time,
-        "counters": (proc.events, proc.alerts_total, proc.quality_orders, proc.quality_hits),
+        "counters": (
+            proc.events,
+            proc.alerts_total,
+            proc.quality_orders,
+            proc.quality_hits,
+            proc.quality_hits_repeat,
+            proc.quality_hits_new,
+        ),
         "hostile": (proc.duplicates, proc.late_events),
         "erasures": proc.erasures,
         "window": (list(proc._dirty), proc._pending),
@@ -93,7 +100,9 @@ def _restore(
         proc.alert_policy = s["alert_policy"]
         proc.stream_time = s["stream_time"]
         proc._next_housekeeping = next_hour(proc.stream_time)
-        proc.events, proc.alerts_total, proc.quality_orders, proc.quality_hits = s["counters"]
+        counters = (*s["counters"], 0, 0)[:6]  # older checkpoints: no repeat/new split
+        proc.events, proc.alerts_total, proc.quality_orders, proc.quality_hits = counters[:4]
+        proc.quality_hits_repeat, proc.quality_hits_new = counters[4:]
         proc.duplicates, proc.late_events = s["hostile"]
         proc.erasures = s.get("erasures", 0)  # absent in format-2 blobs of older builds
         dirty, proc._pending = s["window"]

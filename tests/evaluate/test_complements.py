@@ -30,3 +30,7 @@ def test_engine_recovers_later_complements_better_than_sar() -> None:
     assert m["complement_recovery"] >= 1.2 * base["sar"]["complement_recovery"]
     assert base["sar"]["complement_recovery"] > base["popularity"]["complement_recovery"]
     assert m["repeat_slot_share"] < 0.3  # nothing is bought twice: mostly new items
+    # Asked once at the end, of everyone holding A and not B, however long ago.
+    assert res["n_final_cases"] > 50
+    assert m["final_complement_recovery"] > base["popularity"]["final_complement_recovery"]
+    assert m["final_complement_recovery"] >= 0.9 * base["sar"]["final_complement_recovery"]

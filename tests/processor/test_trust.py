@@ -50,9 +50,16 @@ def test_drift_detectors_and_pending_snapshots_survive_a_checkpoint(shop):
     assert resumed._quality_pending == first._quality_pending
     resumed, _, _ = run(shop[half:], proc=resumed)
     assert resumed.drift.summary() == straight.drift.summary()
-    assert (resumed.quality_orders, resumed.quality_hits) == (
-        straight.quality_orders,
-        straight.quality_hits,
+    counters = ("quality_orders", "quality_hits", "quality_hits_repeat", "quality_hits_new")
+    assert [getattr(resumed, c) for c in counters] == [getattr(straight, c) for c in counters]
+    q = straight.stats().quality  # discovery and repeat hits, reported apart
+    assert q["recs_repeat_hit_rate_at_10"] > 0 and q["recs_discovery_hit_rate_at_10"] > 0
+    assert (
+        max(q["recs_repeat_hit_rate_at_10"], q["recs_discovery_hit_rate_at_10"])
+        <= (q["recs_hit_rate_at_10"])
+    )
+    assert q["recs_hit_rate_at_10"] <= (
+        q["recs_repeat_hit_rate_at_10"] + q["recs_discovery_hit_rate_at_10"] + 1e-9
     )
     for name, d in straight.drift.detectors.items():
         assert resumed.drift.detectors[name].estimation == d.estimation

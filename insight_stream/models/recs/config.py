@@ -33,7 +33,13 @@ class RecsConfig:
     follow_weight
         Weight of the same-user reach relative to the same-basket reach.
     max_follow_seeds
-        The user's most recently bought items used as seeds of the same-user reach.
+        The user's most recently bought items (with a "bought after" list) used as
+        seeds of the same-user reach.
+    follow_seed_half_life_days
+        A seed of the same-user reach weighs 0.5 ** (days since the user last bought
+        it / this), however long ago: a complement still missing weeks later is still
+        worth showing (SAR never forgets it); a learned pair's lag stays bounded by
+        ``follow_days``.
     slots
         ``"learned"``: repeat and new items compete through calibrated next-order
         hit probabilities, measured prequentially (see
@@ -114,9 +120,10 @@ class RecsConfig:
     half_life_days: float = 60.0
     session_weight: float = 0.2
     follow_days: float = 30.0
-    follow_half_life_days: float = 10.0
+    follow_half_life_days: float = 20.0
     follow_weight: float = 1.0
-    max_follow_seeds: int = 6
+    max_follow_seeds: int = 12
+    follow_seed_half_life_days: float = 60.0
     slots: Slots = "learned"
     calibration_prior: float = 5.0
     share_prior: float = 2.0
@@ -153,6 +160,7 @@ class RecsConfig:
             (self.follow_half_life_days > 0, "follow_half_life_days must be > 0"),
             (self.follow_weight >= 0, "follow_weight must be >= 0"),
             (self.max_follow_seeds >= 0, "max_follow_seeds must be >= 0"),
+            (self.follow_seed_half_life_days > 0, "follow_seed_half_life_days must be > 0"),
             (self.slots in ("learned", "fixed"), "slots must be 'learned' or 'fixed'"),
             (self.calibration_prior > 0, "calibration_prior must be > 0"),
             (self.share_prior >= 0, "share_prior must be >= 0"),

@@ -237,7 +237,7 @@ class Recommender:
         new = {i: s for i, s in scored.scores.items() if i not in held and not owns(i)}
         ranked = top_k(new, 10)
         hits = [item in basket for item, _ in ranked]
-        blend.observe_new(hits, g)
+        blend.observe_new(hits, g, [s for _, s in ranked])
         u.disc_hits = USER_DECAY * u.disc_hits + sum(hits)
         u.disc_n = USER_DECAY * u.disc_n + 1.0
 
@@ -282,7 +282,7 @@ class Recommender:
                     probs[item] = p
         owns = u.may_own  # also what was evicted from ``bought``: not new either
         new = top_k({i: s for i, s in scored.scores.items() if i not in held and not owns(i)}, k)
-        chances = self.blend.p_new(len(new), g, u.disc_hits, u.disc_n)
+        chances = self.blend.p_new(len(new), g, u.disc_hits, u.disc_n, [s for _, s in new])
         for (item, _), p in zip(new, chances, strict=True):
             probs[item] = p
         ranked = top_k(probs, k)

@@ -13,9 +13,12 @@ against it.
   the days since the user last bought it and ``x`` itself, and a sparse cell is shrunk
   to its re-buy rate bin, that bin to the shop. So "just bought, rarely
   re-bought within a week" and "nobody re-buys films" are learned, not configured.
-* A new item at rank ``r`` of the discovery ranking gets the measured hit rate of
-  rank ``r``, times the user's own discovery hit rate relative to the shop's
-  (shrunk with ``user_prior`` pseudo-orders): some customers explore more.
+* A new item at rank ``r`` of the discovery ranking with discovery score ``s`` gets
+  the measured hit rate of new items at rank ``r`` whose score fell in ``s``'s bin,
+  shrunk to the measured hit rate of rank ``r``; times the user's own discovery hit rate relative
+  to the shop's (shrunk with ``user_prior`` pseudo-orders): some customers explore
+  more. The score bin is what lets a strong "bought after X" complement beat a weak
+  repeat while a weak popularity filler at the same rank does not.
 
 Merging both lists by probability gives a grocery shop mostly repeats and a shop
 where nothing is bought twice only new items, without a preset.
@@ -30,6 +33,9 @@ from bisect import bisect_right
 RATE_EDGES = (0.01, 0.03, 0.06, 0.1, 0.15, 0.22, 0.3, 0.45)
 DAYS_EDGES = (1.0, 4.0, 8.0, 15.0, 29.0, 60.0)
 SHARE_EDGES = (0.05, 0.1, 0.2, 0.35, 0.5, 0.7)
+SCORE_EDGES = (0.005, 0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0, 1.5)
+"""Bins of a new item's discovery score (sum of weighted similarities and popularity)."""
+_SCORE_BINS = len(SCORE_EDGES) + 1
 PER_RATE = (len(DAYS_EDGES) + 1) * (len(SHARE_EDGES) + 1)  # cells per re-buy rate bin
 N_CELLS = (len(RATE_EDGES) + 1) * PER_RATE
 USER_DECAY = 0.9  # a user's discovery record forgets 10 % per order
@@ -63,15 +69,29 @@ class SlotBlend:
 
     >>> b = SlotBlend(ranks=2, prior=1.0, new_start=0.1)
     >>> for _ in range(50):  # a discovery shop: the first new item often bought
-    ...     b.observe_new([True, False], 1.0)
+    ...     b.observe_new([True, False], 1.0, [0.5, 0.5])
     ...     b.observe_repeat(0, 1.0, False, 1.0)  # held items never bought again
-    >>> [round(p, 3) for p in b.p_new(2, 1.0, 0.0, 0.0)]
-    [0.982, 0.001]
+    >>> [round(p, 3) for p in b.p_new(2, 1.0, 0.0, 0.0, [0.5, 0.5])]
+    [1.0, 0.0]
     >>> b.p_repeat(0, 1.0, 1.0) < 0.05
     True
+    >>> for _ in range(50):  # strong scores hit, weak ones do not, whatever the rank
+    ...     b.observe_new([True, False], 1.0, [0.9, 0.001])
+    ...     b.observe_new([False, True], 1.0, [0.002, 0.8])
+    >>> [round(p, 2) for p in b.p_new(2, 1.0, 0.0, 0.0, [0.001, 0.0005])]
+    [0.01, 0.01]
     """
 
-    __slots__ = ("by_rate", "new", "new_start", "prior", "rep", "rep_shop", "user_prior")
+    __slots__ = (
+        "by_rate",
+        "by_score",
+        "new",
+        "new_start",
+        "prior",
+        "rep",
+        "rep_shop",
+        "user_prior",
+    )
 
     def __init__(
         self, ranks: int = 10, prior: float = 20.0, new_start: float = 0.02, user_prior: float = 3.0
@@ -83,6 +103,8 @@ class SlotBlend:
         self.rep_shop = array("d", [0.0, 0.0])
         self.by_rate = array("d", [0.0] * (2 * (len(RATE_EDGES) + 1)))  # rate bin -> same
         self.new = array("d", [0.0] * (2 * ranks))  # rank -> hits, trials
+        # (rank, score bin) -> hits, trials
+        self.by_score = array("d", [0.0] * (2 * ranks * (len(SCORE_EDGES) + 1)))
 
     # -- learning --------------------------------------------------------------------
 
@@ -98,13 +120,17 @@ class SlotBlend:
         by_rate[2 * b + 1] += g * x
         shop[1] += g * x
 
-    def observe_new(self, hits: list[bool], g: float) -> None:
-        """The discovery ranking at an order: which ranks were bought."""
-        new = self.new
-        for r, hit in enumerate(hits[: len(new) // 2]):
+    def observe_new(self, hits: list[bool], g: float, scores: list[float]) -> None:
+        """The discovery ranking at an order: which ranks (with these discovery
+        scores) were bought."""
+        new, by_score = self.new, self.by_score
+        for r, (hit, score) in enumerate(zip(hits[: len(new) // 2], scores, strict=False)):
+            b = 2 * (r * _SCORE_BINS + bisect_right(SCORE_EDGES, score))
             if hit:
                 new[2 * r] += g
+                by_score[b] += g
             new[2 * r + 1] += g
+            by_score[b + 1] += g
 
     # -- estimates -------------------------------------------------------------------
 
@@ -132,19 +158,26 @@ class SlotBlend:
         start = self.new_start / (1.0 + 0.5 * rank)
         return (new[2 * rank] + m * start) / (new[2 * rank + 1] + m)
 
-    def p_new(self, n: int, g: float, user_hits: float, user_lists: float) -> list[float]:
-        """Calibrated probabilities of the new items at ranks ``0..n-1`` for a user
-        whose discovery record is ``user_hits`` hits over ``user_lists`` (decayed)
-        orders; never increasing with the rank."""
+    def p_new(
+        self, n: int, g: float, user_hits: float, user_lists: float, scores: list[float]
+    ) -> list[float]:
+        """Calibrated probabilities of the new items at ranks ``0..n-1`` with discovery
+        ``scores`` for a user whose discovery record is ``user_hits`` hits over
+        ``user_lists`` (decayed) orders; never increasing with the rank."""
         rates = [self.rank_rate(r, g) for r in range(len(self.new) // 2)]
         shop = sum(rates)
         factor = 1.0
         if user_lists > 0.0 and shop > 0.0:
             m = self.user_prior
             factor = (user_hits + m * shop) / ((user_lists + m) * shop)
+        m, by_score = self.prior * g, self.by_score
         out, floor = [], math.inf
+        last = len(rates) - 1
         for r in range(n):
-            floor = min(floor, rates[min(r, len(rates) - 1)] * factor)
+            c = min(r, last)
+            b = 2 * (c * _SCORE_BINS + bisect_right(SCORE_EDGES, scores[r]))
+            rate = (by_score[b] + m * rates[c]) / (by_score[b + 1] + m)
+            floor = min(floor, rate * factor)
             out.append(floor)
         return out
 
@@ -152,23 +185,22 @@ class SlotBlend:
 
     def scale(self, factor: float) -> None:
         """Multiply every count by ``factor`` (after an inflation rebase)."""
-        for arr in (self.rep, self.rep_shop, self.by_rate, self.new):
+        for arr in self._arrays():
             for n in range(len(arr)):
                 arr[n] *= factor
 
+    def _arrays(self) -> tuple[array, ...]:
+        return (self.rep, self.rep_shop, self.by_rate, self.new, self.by_score)
+
     def __getstate__(self) -> tuple[object, ...]:
-        return (
-            self.prior,
-            self.new_start,
-            self.user_prior,
-            self.rep.tobytes(),
-            self.rep_shop.tobytes(),
-            self.by_rate.tobytes(),
-            self.new.tobytes(),
-        )
+        return (self.prior, self.new_start, self.user_prior, *(a.tobytes() for a in self._arrays()))
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
         self.prior, self.new_start, self.user_prior, *raw = state  # type: ignore[assignment]
-        self.rep, self.rep_shop, self.by_rate, self.new = (array("d") for _ in range(4))
-        for arr, data in zip((self.rep, self.rep_shop, self.by_rate, self.new), raw, strict=True):
+        if len(raw) == 4:  # written before score bins existed: they start empty
+            raw.append(bytes(len(raw[3]) * _SCORE_BINS))  # type: ignore[arg-type]
+        self.rep, self.rep_shop, self.by_rate, self.new, self.by_score = (
+            array("d") for _ in range(5)
+        )
+        for arr, data in zip(self._arrays(), raw, strict=True):
             arr.frombytes(data)  # type: ignore[arg-type]

@@ -115,14 +115,12 @@ def _seeds(rec: Recommender, u: RecsUser, now_ms: int, skip_session: bool) -> li
                 out.append((SESSION, item, w * sw, entry[0], entry[1]))
     if cfg.follow_days > 0.0 and cfg.max_follow_seeds > 0 and cfg.follow_weight > 0.0:
         minute = now_ms // 60_000
-        since = minute - int(cfg.follow_days * 1440)
-        lists, half = rec.follow.lists, cfg.follow_half_life_days * 1440
+        lists, half = rec.follow.lists, cfg.follow_seed_half_life_days * 1440
         fw = cfg.follow_weight
-        for item, last in u.newest_bought(cfg.max_follow_seeds, since):
-            entry = lists.get(item)
-            if entry is not None:
-                w = fw * 0.5 ** (max(minute - last, 0) / half)
-                out.append((FOLLOW, item, w, entry[0], entry[1]))
+        for item, last in u.newest_bought(cfg.max_follow_seeds, lists):
+            entry = lists[item]
+            w = fw * 0.5 ** (max(minute - last, 0) / half)
+            out.append((FOLLOW, item, w, entry[0], entry[1]))
     return out
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 from array import array
+from collections.abc import Container
 from zlib import crc32
 
 from insight_stream.models.recs.decay import REBASE_AT
@@ -102,18 +103,17 @@ class RecsUser:
             self.owned >> (h & 255) & 1 and self.owned >> (h >> 8 & 255) & 1
         )
 
-    def newest_bought(self, n: int, since_minute: int) -> list[tuple[str, int]]:
-        """Up to ``n`` held items last bought at or after ``since_minute``, newest first,
-        as ``(item, minute)``.
+    def newest_bought(self, n: int, among: Container[str]) -> list[tuple[str, int]]:
+        """Up to ``n`` held items that are in ``among`` (e.g. items with a neighbour
+        list), newest purchase first, as ``(item, minute)``.
 
         >>> u = RecsUser()
         >>> u.buy(["a"], 0, 1e-9, 5, 5); u.buy(["b"], 120_000, 1e-9, 5, 5)
-        >>> u.newest_bought(1, 0), u.newest_bought(5, 1)
-        ([('b', 2)], [('b', 2)])
+        >>> u.newest_bought(1, {"a", "b"}), u.newest_bought(5, {"a"})
+        ([('b', 2)], [('a', 0)])
         """
-        last = self.last
         picked = sorted(
-            [(-m, item) for item, m in zip(self.bought, last, strict=True) if m >= since_minute]
+            [(-m, item) for item, m in zip(self.bought, self.last, strict=True) if item in among]
         )
         return [(item, -neg) for neg, item in picked[:n]]
 

@@ -81,6 +81,38 @@ def test_complement_bought_in_a_later_order_is_recommended_after_the_first() -> 
     assert ink[2:] == ("bought after printer", "printer")
 
 
+def test_a_complement_still_missing_weeks_later_keeps_a_slot() -> None:
+    # The printer was bought 40 days ago and seven other items since: a seed window of
+    # `follow_days` or the 6 newest purchases alone would have forgotten it.
+    rng = random.Random(9)
+    r = Recommender(RecsConfig())
+    for n in range(40):
+        u = r.new_user()
+        t = n * DAY // 3
+        r.on_order(u, make_order(f"u{n}", ["printer", f"x{rng.randrange(50)}"], t), None)
+        r.on_order(u, make_order(f"u{n}", ["ink", f"y{rng.randrange(50)}"], t + 4 * DAY), None)
+    me = r.new_user()
+    r.on_order(me, make_order("me", ["printer"], 20 * DAY), None)
+    for n in range(7):
+        r.on_order(me, make_order("me", [f"z{n}"], (22 + 5 * n) * DAY), None)
+    top = r.recommend(me, T0 + 60 * DAY, k=10)
+    assert ("ink", "bought after printer") in {(item, reason) for item, _, reason, _ in top}
+
+
+def test_slot_calibration_written_before_score_bins_restores() -> None:
+    from insight_stream.models.recs.slots import SlotBlend
+
+    b = SlotBlend(ranks=2, prior=1.0)
+    b.observe_new([True, False], 1.0, [0.5, 0.1])
+    old = b.__getstate__()[:-1]  # the layout before score bins: four arrays
+    restored = SlotBlend.__new__(SlotBlend)
+    restored.__setstate__(old)
+    assert restored.new.tolist() == b.new.tolist() and not any(restored.by_score)
+    assert restored.p_new(2, 1.0, 0.0, 0.0, [0.5, 0.1]) == [restored.rank_rate(0, 1.0)] * 1 + [
+        min(restored.rank_rate(0, 1.0), restored.rank_rate(1, 1.0))
+    ]
+
+
 def test_reasons_match_the_source_that_produced_the_item() -> None:
     rng = random.Random(8)
     r = Recommender(RecsConfig())
