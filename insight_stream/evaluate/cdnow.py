@@ -10,6 +10,11 @@ raw rows, on the same customers and with the engine's fitted params:
 * ``bgnbd_p_alive``: 1 - P(alive) (one-time buyers count as alive, hence weak);
 * ``recency``: one-time buyers first, then longest since the last purchase.
 
+With a :class:`Processor` (the default) the stream goes through a :class:`Driver`, as
+live, and ``published_churn_roc_auc`` scores the risk each customer last got on the
+profile topic at or before the cut (timer-fired profiles included) next to the risk
+scored in-process at the cut (``churn_roc_auc``): a consumer only sees the former.
+
 Nothing learned may look at the holdout: the engine's blend only learns from
 labels that mature inside the calibration stream.
 """
@@ -19,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Protocol
+
+import orjson
 
 from insight_stream.evaluate.auc import roc_auc
 from insight_stream.evaluate.datasets import cdnow
@@ -32,6 +39,8 @@ from insight_stream.models.churn import (
     bgnbd,
 )
 from insight_stream.processor import Processor
+from insight_stream.processor.driver import Driver
+from insight_stream.processor.router import Record
 
 PAPER_PARAMS: dict[str, float] = dict(zip(("r", "alpha", "a", "b"), CDNOW_PARAMS, strict=True))
 
@@ -96,12 +105,25 @@ def evaluate_cdnow(
     rows = cdnow.read(which)
     cut_ms = cdnow.day_ms(calibration_end + timedelta(days=1))
     end_ms = cdnow.day_ms(holdout_end + timedelta(days=1))
+    published: dict[str, float] = {}  # user -> risk on their last published profile
+    driver = None
+    if isinstance(engine, Processor):
+
+        def keep_profiles(rec: Record) -> None:
+            if rec[0] == "profiles" and rec[2] is not None:
+                profile = orjson.loads(rec[2])
+                published[profile["user_id"]] = profile["churn"]["risk"]
+
+        driver = Driver(engine, keep_profiles)
+    feed = driver.process if driver is not None else engine.process
     for event in cdnow.to_events(rows, which):
         if event.ts >= cut_ms:
             break
-        engine.process(event)
+        feed(event)
     now_ms = cut_ms - 1  # the last instant of the calibration period
     engine.advance_time(now_ms)
+    if driver is not None:
+        driver.drain(seal=False)
     params = engine.churn.fit(engine.churn_users(), now_ms)
 
     # per-customer calibration stats and holdout labels, straight from the rows
@@ -131,7 +153,14 @@ def evaluate_cdnow(
         "dataset": f"cdnow-{which}",
         "calibration_end": calibration_end.isoformat(),
         "holdout_end": holdout_end.isoformat(),
-        "metrics": {"churn_roc_auc": roc_auc(labels, engine_scores)},
+        "metrics": {
+            "churn_roc_auc": roc_auc(labels, engine_scores),
+            **(
+                {"published_churn_roc_auc": roc_auc(labels, [published[c] for c in customers])}
+                if driver is not None
+                else {}
+            ),
+        },
         "baselines": {
             "bgnbd_expected_purchases": {"churn_roc_auc": roc_auc(labels, expected)},
             "bgnbd_p_alive": {"churn_roc_auc": roc_auc(labels, alive)},

@@ -33,6 +33,10 @@ class ChurnConfig:
     min_label_examples
         Matured (features, label) pairs needed before the blend is learned; the
         hand-set default weights are used until then.
+    min_label_churners
+        Matured examples of each outcome (churned and stayed) needed before the blend
+        is (re)learned: a handful of churners is noise, and a blend fitted on it ranked
+        far below plain recency (gradual-churn world: 14-20 churners among 1,000).
     max_label_examples
         Most recent matured examples kept for the blend (bounds memory and fit time).
     l2
@@ -58,6 +62,7 @@ class ChurnConfig:
     order_half_life_days: float = 60.0
     click_half_life_days: float = 30.0
     min_label_examples: int = 500
+    min_label_churners: int = 50
     max_label_examples: int = 50_000
     l2: float = 1.0
     alert_threshold: float = 0.95
@@ -73,6 +78,8 @@ class ChurnConfig:
             raise ValueError("prior must be four positive numbers (r, alpha, a, b)")
         if self.label_horizon_days < 1:
             raise ValueError("label_horizon_days must be at least 1")
+        if self.min_label_churners < 1:
+            raise ValueError("min_label_churners must be at least 1")
         if self.order_half_life_days <= 0 or self.click_half_life_days <= 0:
             raise ValueError("half-lives must be positive")
         if not 0.0 <= self.reset_threshold < self.alert_threshold <= 1.0:

@@ -273,5 +273,7 @@ class ChurnModel:
             return
         F = np.array([features(s, day, self._params, self.config) for s, day, _ in self.examples])
         y = np.fromiter((label for _, _, label in self.examples), dtype=float)
-        if 0.0 < y.mean() < 1.0:
+        churners = float(y.sum())
+        need = self.config.min_label_churners
+        if churners >= need and len(y) - churners >= need:
             self.blend.fit(F, y, self.config.l2)

@@ -17,7 +17,9 @@ import numpy as np
 
 from insight_stream.models.churn.bgnbd import Params, p_alive
 from insight_stream.models.churn.config import ChurnConfig
-from insight_stream.models.churn.state import Snapshot
+from insight_stream.models.churn.state import DAY_MS, Snapshot
+
+_LN2 = math.log(2.0)
 
 FEATURES: tuple[str, ...] = (
     "log_days_since_order",  # log1p(days since the last purchase)
@@ -28,13 +30,35 @@ FEATURES: tuple[str, ...] = (
     "log_browse_silence",  # log1p(days since last click / usual click gap); orders if no clicks
     "log_decayed_browsing",  # recency-weighted count of click days
     "never_browsed",
+    "log_days_since_event",  # log1p(days since the last event of any kind)
+    "browsing_trend",  # log of recent browsing over what the lifetime rate predicts
 )
-_GROUPS: dict[str, tuple[int, ...]] = {"orders": (0, 1, 3), "one_time": (2,), "browsing": (5, 6)}
+_GROUPS: dict[str, tuple[int, ...]] = {
+    "orders": (0, 1, 3),
+    "one_time": (2,),
+    "browsing": (5, 6, 8, 9),
+}
+N_FEATURES = len(FEATURES)
 
-# Hand-set before the first learned fit: long silences, few repeats, low P(alive) and
-# stopped browsing raise risk. Bias first.
-DEFAULT_WEIGHTS: tuple[float, ...] = (-2.0, 0.2, -0.3, 1.0, 0.3, 0.3, 3.0, -0.3, 0.0)
-DEFAULT_CENTER: tuple[float, ...] = (2.5, 0.5, 0.5, -1.0, 0.0, 1.0, 0.5, 0.0)
+# Hand-set before the first learned fit (and whenever the matured labels hold too few
+# churners to learn from): silence since the last event and fading browsing dominate;
+# long order silences, few repeats, low P(alive) and stopped browsing add. Bias first.
+# The older eight weights are halved and the bias re-centred so that risk is ~0.5 after
+# about a month of silence at a steady browsing rate.
+DEFAULT_WEIGHTS: tuple[float, ...] = (
+    -13.0,
+    0.1,
+    -0.15,
+    0.5,
+    0.15,
+    0.15,
+    1.5,
+    -0.15,
+    0.0,
+    3.0,
+    -5.0,
+)
+DEFAULT_CENTER: tuple[float, ...] = (2.5, 0.5, 0.5, -1.0, 0.0, 1.0, 0.5, 0.0, 3.4, 0.0)
 
 
 def features(
@@ -61,9 +85,9 @@ def features(
     >>> u.first_day, u.last_day, u.x, u.value = 100, 130, 3, 80.0
     >>> f = features(u.snapshot(), 190, (0.243, 4.414, 0.793, 2.426), ChurnConfig())
     >>> [round(v, 2) for v in f]
-    [4.11, 1.39, 0.0, -0.47, 0.0, 0.0, 0.0, 1.0]
+    [4.11, 1.39, 0.0, -0.47, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     """
-    first, last, x, _, _, click_first, click_last, click_days, click_decay, _ = s
+    first, last, x, _, _, click_first, click_last, click_days, click_decay, last_ts = s
     if first >= 0:
         unit = config.time_unit_days
         alive = p_alive(params, x, (last - first) / unit, max(now_day - first, 0) / unit)
@@ -96,7 +120,35 @@ def features(
         ]
     else:
         browse_part = [0.0, 0.0, 1.0]
-    return order_part + browse_part
+    event_silence = math.log1p(max(now_day - last_ts // DAY_MS, 0)) if last_ts >= 0 else 0.0
+    return [*order_part, *browse_part, event_silence, _browsing_trend(s, now_day, config)]
+
+
+def _browsing_trend(s: Snapshot, now_day: int, config: ChurnConfig) -> float:
+    """log((decayed click days + 0.5) / (what the lifetime rate would give + 0.5)).
+
+    A steady customer scores ~0; one whose visits fade (a slow churner, still active
+    lately but less and less) scores below 0 well before a long silence shows. 0 for
+    customers without clickstream. Read from the stored counters: no extra state.
+
+    >>> from insight_stream.models.churn.state import ChurnUser
+    >>> u = ChurnUser()
+    >>> u.click_first_day, u.click_last_day, u.click_days = 0, 99, 100
+    >>> u.click_decay = sum(0.5 ** (d / 30) for d in range(100))  # every day: steady
+    >>> round(_browsing_trend(u.snapshot(), 99, ChurnConfig()), 2)
+    0.0
+    >>> round(_browsing_trend(u.snapshot(), 129, ChurnConfig()), 2)  # a month quiet
+    -0.47
+    """
+    click_first, click_last, click_days, click_decay = s[5], s[6], s[7], s[8]
+    if click_last < 0:
+        return 0.0
+    half_life = config.click_half_life_days
+    recent = click_decay * 0.5 ** (max(now_day - click_last, 0) / half_life)
+    age = max(now_day - click_first, 0) + 1
+    k = _LN2 / half_life
+    expected = click_days / age * (1.0 - math.exp(-k * age)) / (1.0 - math.exp(-k))
+    return math.log((recent + 0.5) / (expected + 0.5))
 
 
 class LogisticBlend:
@@ -122,7 +174,12 @@ class LogisticBlend:
         return (self.weights, self.center, self.learned)
 
     def __setstate__(self, state: tuple) -> None:
-        self.weights, self.center, self.learned = state
+        weights, center, learned = state
+        missing = N_FEATURES - len(center)
+        if missing > 0:  # a checkpoint from before the newer features: they weigh 0
+            weights = (*weights, *([0.0] * missing))
+            center = (*center, *([0.0] * missing))
+        self.weights, self.center, self.learned = tuple(weights), tuple(center), learned
 
     def risk(self, f: Sequence[float]) -> float:
         """P(churn) for one feature vector."""
@@ -147,9 +204,9 @@ class LogisticBlend:
         can see which fact drives the score and which way.
 
         >>> blend = LogisticBlend()
-        >>> top = blend.top_features([4.1, 1.4, 0.0, -0.5, 0.0, 0.0, 0.0, 1.0], 2)
+        >>> top = blend.top_features([4.1, 1.4, 0.0, -0.5, 0.0, 0.0, 0.0, 1.0, 4.4, 0.0], 2)
         >>> [(t["feature"], t["contribution"]) for t in top]
-        [('log_browse_silence', -3.0), ('one_time_buyer', -0.5)]
+        [('log_days_since_event', 3.0), ('log_browse_silence', -1.5)]
         """
         w = self.weights[1:]
         c = self.center

@@ -123,3 +123,34 @@ def test_pickle_round_trip() -> None:
     assert m2.params == m.params and m2.refits == m.refits
     assert m2.score(users2[uid], at(500)) == m.score(users[uid], at(500))
     assert users2[uid].snapshot() == users[uid].snapshot()
+
+
+def test_blend_not_learned_from_a_handful_of_churners() -> None:
+    m = ChurnModel(ChurnConfig(min_label_examples=10, min_label_churners=50))
+    snap = (0, 10, 2, 1.0, 50.0, 0, 10, 5, 1.0, 0)
+    m.examples.extend([(snap, 20, 0)] * 200 + [(snap, 20, 1)] * 20)
+    m._fit_blend()
+    assert not m.blend.learned  # 20 churners: keep the hand-set weights
+    m.examples.extend([(snap, 20, 1)] * 30)
+    m._fit_blend()
+    assert m.blend.learned
+
+
+def test_fading_browser_scores_above_steady_one_at_equal_silence() -> None:
+    m = ChurnModel()
+    steady, fading = m.new_user(), m.new_user()
+    for d in range(0, 60, 2):
+        m.on_event(steady, click("s", d))
+    for d in (*range(0, 30, 2), 36, 44, 52, 58):  # visits thin out, last one on day 58
+        m.on_event(fading, click("f", d))
+    assert m.risk(fading, at(60)) > m.risk(steady, at(60))
+
+
+def test_blend_from_an_older_checkpoint_restores_with_zero_weights_on_new_features() -> None:
+    from insight_stream.models.churn.scorer import FEATURES, LogisticBlend
+
+    old = LogisticBlend.__new__(LogisticBlend)
+    old.__setstate__(((-2.0, *([0.5] * 8)), tuple([0.1] * 8), True))
+    assert len(old.weights) == len(FEATURES) + 1 and old.weights[-2:] == (0.0, 0.0)
+    assert len(old.center) == len(FEATURES)
+    assert 0.0 < old.risk([1.0] * len(FEATURES)) < 1.0
