@@ -97,7 +97,7 @@ class SegmentConfig:
 
     k: int | None = None
     k_range: tuple[int, int] = (3, 10)
-    k_tolerance: float = 0.04
+    k_tolerance: float = 0.02
     k_sample: int = 1500
     k_tries: int = 8
     warmup_users: int = 200
