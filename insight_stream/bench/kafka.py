@@ -18,7 +18,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from insight_stream.runtime.broker import EmbeddedBroker
-from insight_stream.runtime.config import load_config
+from insight_stream.runtime.config import RuntimeConfig, load_config
 from insight_stream.runtime.feeder import fast_producer, feed
 from insight_stream.runtime.sink import producer_options
 
@@ -31,6 +31,27 @@ def broker(bootstrap: str | None) -> Iterator[str]:
         return
     with EmbeddedBroker() as broker:
         yield broker.bootstrap
+
+
+def bench_config(bootstrap: str, state_dir: str, prefix: str) -> RuntimeConfig:
+    """Runtime settings of a bench run: fresh ``prefix``-named topics and group, a
+    throwaway state directory, fast test timeouts; ``INSIGHT_*`` variables still apply
+    (e.g. to compare settings)."""
+    return load_config(
+        {k: v for k, v in os.environ.items() if k.startswith("INSIGHT_")},
+        {
+            "bootstrap_servers": bootstrap,
+            "state_dir": state_dir,
+            "metrics_port": 0,
+            "group_id": f"{prefix}.group",
+            "session_timeout_ms": 3000,
+            "heartbeat_interval_ms": 500,
+            **{
+                f"{k}_topic": f"{prefix}.{k}"
+                for k in ("clickstream", "orders", "profiles", "alerts", "dlq")
+            },
+        },
+    )
 
 
 def raw_loop(
@@ -84,21 +105,7 @@ def run_kafka_bench(
 
     prefix = f"bench{int(time.time() * 1000) % 10**9}"
     with broker(bootstrap) as bs, tempfile.TemporaryDirectory(prefix="insight-bench-") as state:
-        cfg = load_config(
-            {k: v for k, v in os.environ.items() if k.startswith("INSIGHT_")},  # e.g. to compare
-            {
-                "bootstrap_servers": bs,
-                "state_dir": state,
-                "metrics_port": 0,
-                "group_id": f"{prefix}.group",
-                "session_timeout_ms": 3000,
-                "heartbeat_interval_ms": 500,
-                **{
-                    f"{k}_topic": f"{prefix}.{k}"
-                    for k in ("clickstream", "orders", "profiles", "alerts", "dlq")
-                },
-            },
-        )
+        cfg = bench_config(bs, state, prefix)
         prepare_topics(cfg)
         producer = fast_producer(bs)
         try:

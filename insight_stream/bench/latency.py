@@ -29,7 +29,6 @@ What is measured, exactly:
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import tempfile
 import threading
 import time
@@ -38,9 +37,8 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
-from insight_stream.bench.kafka import broker
+from insight_stream.bench.kafka import bench_config, broker
 from insight_stream.events import DlqRecord, decode
-from insight_stream.runtime.config import load_config
 from insight_stream.runtime.feeder import fast_producer
 
 KEPT_UP_S = 1.0  # "kept up": everything folded within this long after the last send
@@ -165,21 +163,7 @@ def run_latency_bench(
     limit = max(int(rate * seconds), 1)
     prefix = f"lat{int(time.time() * 1000) % 10**9}"
     with broker(bootstrap) as bs, tempfile.TemporaryDirectory(prefix="insight-bench-") as state:
-        cfg = load_config(
-            {k: v for k, v in os.environ.items() if k.startswith("INSIGHT_")},
-            {
-                "bootstrap_servers": bs,
-                "state_dir": state,
-                "metrics_port": 0,
-                "group_id": f"{prefix}.group",
-                "session_timeout_ms": 3000,
-                "heartbeat_interval_ms": 500,
-                **{
-                    f"{k}_topic": f"{prefix}.{k}"
-                    for k in ("clickstream", "orders", "profiles", "alerts", "dlq")
-                },
-            },
-        )
+        cfg = bench_config(bs, state, prefix)
         parts = prepare_topics(cfg)
         ctx = mp.get_context("spawn")
         go, sent = ctx.Event(), ctx.Value("q", 0)

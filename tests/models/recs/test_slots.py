@@ -64,14 +64,20 @@ def test_items_nobody_rebuys_are_not_recommended_again() -> None:
     assert "film7" not in top  # films are not, even this one, never tried before
 
 
-def test_complement_bought_in_a_later_order_is_recommended_after_the_first() -> None:
-    rng = random.Random(7)
+def printer_then_ink(seed: int, users: int) -> Recommender:
+    """A shop where every user buys a printer, then ink 4 days later in another order."""
+    rng = random.Random(seed)
     r = Recommender(RecsConfig())
-    for n in range(30):
+    for n in range(users):
         u = r.new_user()
         t = n * DAY // 3
         r.on_order(u, make_order(f"u{n}", ["printer", f"x{rng.randrange(50)}"], t), None)
         r.on_order(u, make_order(f"u{n}", ["ink", f"y{rng.randrange(50)}"], t + 4 * DAY), None)
+    return r
+
+
+def test_complement_bought_in_a_later_order_is_recommended_after_the_first() -> None:
+    r = printer_then_ink(7, 30)
     assert r.bought_after("printer", k=1)[0][0] == "ink"
     assert "ink" not in {i for i, _ in r.similar_items("printer")}  # never in one basket
     me = r.new_user()
@@ -84,13 +90,7 @@ def test_complement_bought_in_a_later_order_is_recommended_after_the_first() -> 
 def test_a_complement_still_missing_weeks_later_keeps_a_slot() -> None:
     # The printer was bought 40 days ago and seven other items since: a seed window of
     # `follow_days` or the 6 newest purchases alone would have forgotten it.
-    rng = random.Random(9)
-    r = Recommender(RecsConfig())
-    for n in range(40):
-        u = r.new_user()
-        t = n * DAY // 3
-        r.on_order(u, make_order(f"u{n}", ["printer", f"x{rng.randrange(50)}"], t), None)
-        r.on_order(u, make_order(f"u{n}", ["ink", f"y{rng.randrange(50)}"], t + 4 * DAY), None)
+    r = printer_then_ink(9, 40)
     me = r.new_user()
     r.on_order(me, make_order("me", ["printer"], 20 * DAY), None)
     for n in range(7):
