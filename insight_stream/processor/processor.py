@@ -7,7 +7,6 @@ is published once. Alerts are queued at once. See ``CONTRACT.md`` beside this fi
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,7 +14,7 @@ from insight_stream.events.inputs import ClickEvent, ControlEvent, Event, OrderE
 from insight_stream.models.churn import AlertPolicy, ChurnModel
 from insight_stream.models.dedup import RecentEvents
 from insight_stream.models.drift import DriftMonitor
-from insight_stream.models.profile import ProfileState
+from insight_stream.models.profile import DAY_MS, ProfileState
 from insight_stream.models.recs import Recommender
 from insight_stream.models.segments import Segmenter
 from insight_stream.models.segments.borderline import distance
@@ -30,12 +29,12 @@ from insight_stream.processor.drift import drift_refits
 from insight_stream.processor.erasure import erase_user
 from insight_stream.processor.errors import RejectedEvent
 from insight_stream.processor.fairness import FairnessMonitor
+from insight_stream.processor.freshness import RISK_BUCKETS, refresh_published, risk_bucket, stale
 from insight_stream.processor.publish import build_profile, complete_alert
+from insight_stream.processor.quality import score_quality, snapshot_for_quality
 from insight_stream.processor.snapshot import next_hour
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
-
-RISK_BUCKETS = 10
 
 
 class Processor:
@@ -64,6 +63,8 @@ class Processor:
         self.churn = ChurnModel(self.config.churn)
         self.alert_policy = AlertPolicy(self.config.churn)
         self.timers = TimerQueue()
+        self._first_check = self.config.churn.timer_horizons_days[0] * DAY_MS
+        self._republish_delta = self.config.churn.republish_delta
         self.stream_time = 0
         self._next_housekeeping = 0
         self.events = 0
@@ -161,8 +162,8 @@ class Processor:
             self.recs.on_order(u.recs, ev, u.segment)
         if ts >= u.updated_at:
             u.updated_at = ts
-        if u.timer_at is None:
-            self._schedule(uid, u, ts)
+        if u.timer_at is None or u.timer_at > ts + self._first_check:
+            self._schedule(uid, u, ts)  # a timer set during a long silence is too late now
         self._dirty[uid] = None
         self._touched[uid] = None
         self._changed[uid] = None
@@ -180,8 +181,8 @@ class Processor:
             self._fire_timers(now_ms)
 
     # -- timers and alerts ---------------------------------------------------------------
-    def _schedule(self, uid: str, u: UserState, now: int) -> None:
-        due = self.churn.next_check_ms(u.churn, now)
+    def _schedule(self, uid: str, u: UserState, now: int, shown: float | None = None) -> None:
+        due = self.churn.next_check_ms(u.churn, now, shown)
         if due is not None:
             u.timer_at = due
             self.timers.push(due, uid)
@@ -194,11 +195,15 @@ class Processor:
             u.timer_at = None
             if due > u.updated_at:
                 u.updated_at = due
-            self._check_alert(uid, u, due)
-            self._schedule(uid, u, due)
-            self._dirty[uid] = None
-            self._touched[uid] = None
+            alerts = self.alerts_total
+            risk = self._check_alert(uid, u, due)
             self._changed[uid] = None
+            if alerts != self.alerts_total or stale(u, risk, self._republish_delta):
+                self._dirty[uid] = None  # re-published: an alert, or the shown risk is stale
+                self._touched[uid] = None
+                self._schedule(uid, u, due)
+            else:  # not re-published: the next check counts from the risk still shown
+                self._schedule(uid, u, due, u.published_risk)
 
     def _refit_models(self, now: int) -> None:
         """Population refits on event-time schedules (churn parameters, segment refinement).
@@ -207,10 +212,13 @@ class Processor:
         at the same instants as an uninterrupted one).
         """
         self._next_housekeeping = next_hour(now)
+        scale = self.churn.fingerprint()
         self.churn.maybe_refit(self._churn_users, now)
         if self.segments.maybe_refit(self._profiles, now):
             self._reassign_segments()
         drift_refits(self, now)
+        if self.churn.fingerprint() != scale:
+            refresh_published(self, now)
 
     def _reassign_segments(self) -> None:
         """After a segment refit, move every user to their nearest (refined) centre.
@@ -244,47 +252,29 @@ class Processor:
     def _profiles(self) -> Iterable[ProfileState]:
         return (u.profile for _, u in self._in_order())
 
-    def _check_alert(self, uid: str, u: UserState, now: int) -> None:
-        risk, reasons = self.churn.score(u.churn, now)
+    def _check_alert(self, uid: str, u: UserState, now: int) -> float:
+        """Queue an alert if the policy raises one; returns the risk at ``now``.
+
+        Reasons are worked out only at or above the threshold: below it the policy raises
+        nothing (most timer checks are freshness refreshes, not alerts)."""
+        risk = self.churn.risk(u.churn, now)
+        reasons: list[str] = []
+        if risk >= self.alert_policy.config.alert_threshold:
+            risk, reasons = self.churn.score(u.churn, now)
         alert = self.alert_policy.check(uid, u.churn, risk, u.profile.net, now, reasons)
         if alert is not None:
             self._alerts.append(complete_alert(self, alert, u))
             self.alerts_total += 1
+        return risk
 
     def _churn_users(self) -> Iterable[Any]:
         return (u.churn for _, u in self._in_order())
 
     def _snapshot_for_quality(self, uid: str, u: UserState, sid: str, ts: int) -> None:
-        """Next-basket hit rate, prequential: the top 10 as a session *starts*.
-
-        Scored if that session places an order (the cart of the session itself is
-        not yet known, so it cannot leak into the score). A fixed 1-in-
-        ``quality_sample`` sample of sessions, chosen by a stable hash of the session
-        id, keeps the cost low; snapshots are checkpointed with the shared state (they
-        feed the hit-rate drift detector, which must survive a restart).
-        """
-        if u.profile.orders == 0 or zlib.crc32(sid.encode()) % self.config.quality_sample:
-            self._quality_pending.pop(uid, None)
-            return
-        cats = u.profile.top_categories(3)
-        top = [r[0] for r in self.recs.recommend(u.recs, ts, 10, u.segment, cats)]
-        held = dict.fromkeys(u.recs.bought)
-        self._quality_pending[uid] = (sid, top, [i in held for i in top])
+        snapshot_for_quality(self, uid, u, sid, ts)  # processor/quality.py
 
     def _score_quality(self, uid: str, u: UserState, ev: OrderEvent) -> None:
-        pending = self._quality_pending.pop(uid, None)
-        if pending is None or pending[0] != u.profile.session:
-            return
-        bought = {line.item_id for line in ev.lines}
-        self.quality_orders += 1
-        top = pending[1]
-        held = pending[2] if len(pending) > 2 else [False] * len(top)  # type: ignore[misc]
-        hits = [item in bought for item in top]
-        hit = any(hits)
-        self.quality_hits += hit
-        self.quality_hits_repeat += any(h and r for h, r in zip(hits, held, strict=True))
-        self.quality_hits_new += any(h and not r for h, r in zip(hits, held, strict=True))
-        self.drift.update("recs_hit_rate", float(hit), ev.ts)
+        score_quality(self, uid, u, ev)
 
     # -- erasure ----------------------------------------------------------------------
     def _erase(self, uid: str) -> None:
@@ -335,7 +325,10 @@ class Processor:
                 out.profiles[uid] = None
                 continue
             profile = build_profile(self, uid, u)
-            bucket = min(int(profile["churn"]["risk"] * RISK_BUCKETS), RISK_BUCKETS - 1)
+            risk = profile["churn"]["risk"]
+            bucket = risk_bucket(risk)
+            if seal:  # only window ends are the same on every source: decisions read them
+                u.published_risk = risk
             if u.published_bucket is not None:
                 self.risk_hist[u.published_bucket] -= 1
             self.risk_hist[bucket] += 1

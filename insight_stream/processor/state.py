@@ -25,6 +25,7 @@ class UserState:
         "timer_at",
         "updated_at",
         "recent",  # hostile input: recent event-id hashes (models/dedup.py)
+        "published_risk",  # the risk on the last published profile (processor/freshness.py)
     )
 
     def __init__(self, profile: ProfileState, churn: ChurnUser, recs: RecsUser) -> None:
@@ -36,10 +37,15 @@ class UserState:
         self.updated_at = profile.first_seen
         self.published_bucket: int | None = None
         self.recent = b""  # hostile input: see models/dedup.py
+        self.published_risk: float | None = None
 
     def __getstate__(self) -> tuple:
         return tuple(getattr(self, s) for s in self.__slots__)
 
     def __setstate__(self, state: tuple) -> None:
-        for name, value in zip(self.__slots__, state, strict=True):
+        if len(state) > len(self.__slots__):
+            raise ValueError(f"user state has {len(state)} fields, this build knows fewer")
+        for name, value in zip(self.__slots__, state, strict=False):
             setattr(self, name, value)
+        if len(state) < len(self.__slots__):  # written before published_risk existed
+            self.published_risk = None

@@ -312,9 +312,14 @@ class Runner(Rebalance):
         highwaters = self.source.highwaters()
         caught_up = self.tasks.caught_up(highwaters)
         settle = not self._settled and caught_up and time.monotonic() >= self._next_settle
-        # behind its input, the loop publishes profiles at window ends only (an early
-        # profile would be rebuilt at the window end moments later); alerts go out always
-        out = self.driver.drain(seal=False, everyone=settle, profiles=caught_up or final)
+        # more than a window behind its input, the loop publishes profiles at window ends
+        # only (an early profile would be rebuilt at the window end moments later); within
+        # a window of the input's end it publishes the touched users every cycle (live
+        # input is rarely exactly caught up: a fetch is nearly always in flight); alerts go
+        # out always
+        behind = self.tasks.behind(highwaters)
+        near = caught_up or (behind is not None and behind < self.cfg.flush_events)
+        out = self.driver.drain(seal=False, everyone=settle, profiles=near or final)
         if settle:
             self._settled = True
             self._next_settle = time.monotonic() + self.cfg.settle_interval_ms / 1000

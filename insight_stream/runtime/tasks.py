@@ -219,6 +219,19 @@ class InputTasks:
                 return False
         return True
 
+    def behind(self, highwaters: Mapping[Key, int | None]) -> int | None:
+        """Records not folded yet: buffered in the merge plus not fetched yet (None: unknown,
+        before the first fetch of a partition reported its high watermark)."""
+        if not self.parts:
+            return None
+        total = len(self.driver.merger)
+        for key, part in self.parts.items():
+            hw = highwaters.get(key)
+            if hw is None:
+                return None
+            total += max(0, hw - (part.next_offset or 0))
+        return total
+
     def per_task(self) -> dict[int, tuple[int, int, float]]:
         """Per partition number: (newest folded event time, buffered records, blocked s)."""
         buffered = self.driver.merger.buffered

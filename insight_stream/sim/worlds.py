@@ -44,7 +44,7 @@ WORLDS: dict[str, dict[str, Any]] = {
         "catalogue": "fashion",
         "items": 2400,
     },
-    "biased-churn": {"churn_bias": ("region", "north", 0.6)},
+    "biased-churn": {"churn_bias": ("region", "north", 0.7)},
     "taste-shock": {"shock_day": 60},
 }
 """World name -> the :class:`SimConfig` fields it sets (the rest keep their defaults)."""

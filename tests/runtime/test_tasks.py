@@ -106,3 +106,18 @@ def test_at_the_end_of_a_backlog_quiet_partitions_are_not_waited_for_one_by_one(
     tasks.release_idle(hw, 0.0)  # so A owes no fresh 0.5 s wait
     driver.run()
     assert folded == [1, 2, 3, 4, 5]
+
+
+def test_behind_counts_buffered_and_unfetched_records_and_is_unknown_before_a_fetch() -> None:
+    """The loop publishes early profiles only within a window of the input's end."""
+    driver = Driver(Processor(), lambda r: None)
+    tasks = InputTasks(driver, ("clicks",), max_buffered=100, max_idle_ms=500)
+    assert tasks.behind({}) is None  # nothing assigned
+    tasks.assign({A: 0, B: 0})
+    assert tasks.behind({A: 5}) is None  # B's high watermark not known yet
+    tasks.add(A, [rec(0, 1), rec(1, 2)])
+    assert tasks.behind({A: 5, B: 3}) == 2 + 3 + 3  # buffered, then not fetched on A and B
+    tasks.add(B, [rec(0, 3), rec(1, 4), rec(2, 5)])
+    driver.run()  # B caught up, A not: A's records fold, B's wait behind A's unfetched ones
+    assert tasks.behind({A: 5, B: 3}) == len(driver.merger) + 3
+    assert tasks.behind({A: 2, B: 3}) == len(driver.merger)

@@ -52,6 +52,10 @@ class ChurnConfig:
     timer_horizons_days
         Silence lengths (days since the last event) at which a silent customer's
         score is refreshed, besides the moment it crosses ``alert_threshold``.
+    republish_delta
+        After a refit, a user whose risk moved more than this from the value on their
+        last published profile is re-published: the bound on how stale a published
+        risk is at a refit.
     """
 
     time_unit_days: float = 7.0
@@ -70,8 +74,11 @@ class ChurnConfig:
     cooldown_days: float = 30.0
     min_value: float = 100.0
     timer_horizons_days: tuple[int, ...] = (7, 14, 30, 60, 90, 180, 365)
+    republish_delta: float = 0.005
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.republish_delta <= 1.0:
+            raise ValueError("republish_delta must be in (0, 1]")
         if self.time_unit_days <= 0 or self.refit_every_days <= 0:
             raise ValueError("time_unit_days and refit_every_days must be positive")
         if len(self.prior) != 4 or min(self.prior) <= 0:

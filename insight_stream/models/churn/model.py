@@ -143,6 +143,11 @@ class ChurnModel:
         f = features(u.snapshot(), now_day, self._params, self.config, not self.blend.learned)
         return self.blend.risk(f)
 
+    def fingerprint(self) -> tuple[object, ...]:
+        """Changes whenever a refit changed how risk is scored (params or the blend)."""
+        b = self.blend
+        return (self.refits, b.learned, b.weights, b.center)
+
     def score(self, u: ChurnUser, now_ms: int) -> tuple[float, list[str]]:
         """Risk and the readable reasons behind it (strongest first)."""
         now_day = now_ms // DAY_MS
@@ -163,31 +168,41 @@ class ChurnModel:
         why = reasons(snap, now_day, self.p_alive(u, now_ms), blend.contributions(f))
         return blend.risk(f), why, blend.top_features(f, n)
 
-    def next_check_ms(self, u: ChurnUser, now_ms: int) -> int | None:
+    def next_check_ms(self, u: ChurnUser, now_ms: int, shown: float | None = None) -> int | None:
         """When this user's inactivity timer should fire next, or None (no more checks).
 
-        If risk is below the alert threshold: the first moment (to the day) within the
-        largest timer horizon at which silence would carry it over. Otherwise the next
-        refresh on the ``timer_horizons_days`` ladder counted from the last event.
+        The next step of the ``timer_horizons_days`` ladder counted from the last event,
+        or, if sooner, the moment (to the day) silence carries the risk across the alert
+        threshold or more than ``republish_delta`` above ``shown`` (the risk on the user's
+        published profile; default: the risk now, being published). A fired timer
+        re-publishes the profile, so a published risk never trails the engine's by more
+        than that delta (between refits; a refit re-publishes the users it moved). Only
+        the crossings once mattered, which left a quiet customer's published risk as it
+        was at their last purchase (0.04 shown where 0.91 was true, on CDNOW).
         """
         if u.last_ts < 0:
             return None
-        horizons = self.config.timer_horizons_days
-        steps = [u.last_ts + h * DAY_MS for h in horizons]
+        step = next((at for at in self._ladder(u) if at > now_ms), None)
+        if step is None:
+            return None
         threshold = self.config.alert_threshold
-        if self.risk(u, now_ms) < threshold:
-            lo = now_ms
-            for at in steps:
-                if at > now_ms and self.risk(u, at) >= threshold:
-                    while at - lo > DAY_MS:  # bisect to a day: risk grows with silence
-                        mid = lo + (at - lo) // 2
-                        if self.risk(u, mid) >= threshold:
-                            at = mid
-                        else:
-                            lo = mid
-                    return at
-                lo = max(lo, at)
-        return next((at for at in steps if at > now_ms), None)
+        base = self.risk(u, now_ms)
+        target = (base if shown is None else min(base, shown)) + self.config.republish_delta
+        if base < threshold:
+            target = min(target, threshold)
+        if self.risk(u, step) < target:
+            return step
+        lo = now_ms
+        while step - lo > DAY_MS:  # bisect to a day: risk grows with silence
+            mid = lo + (step - lo) // 2
+            if self.risk(u, mid) >= target:
+                step = mid
+            else:
+                lo = mid
+        return step
+
+    def _ladder(self, u: ChurnUser) -> Iterable[int]:
+        return (u.last_ts + h * DAY_MS for h in self.config.timer_horizons_days)
 
     # --- population fits ---------------------------------------------------------------
 

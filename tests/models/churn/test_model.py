@@ -68,15 +68,29 @@ def test_active_repeat_buyer_low_risk_and_no_reasons() -> None:
     assert m.p_alive(u, at(96)) > 0.9
 
 
-def test_next_check_is_when_risk_crosses_threshold() -> None:
-    cfg = ChurnConfig(alert_threshold=0.7, reset_threshold=0.5)
+def test_next_checks_bound_the_risk_drift_and_stop_where_risk_crosses_threshold() -> None:
+    cfg = ChurnConfig(alert_threshold=0.7, reset_threshold=0.5, republish_delta=0.05)
     m = ChurnModel(cfg)
     u = m.new_user()
     for d in range(0, 100, 5):
         m.on_event(u, order("u", d))
-    due = m.next_check_ms(u, at(95))
-    assert due is not None and due > at(95)
-    assert m.risk(u, due) >= 0.7 > m.risk(u, due - DAY_MS)
+    ladder = {at(95 + h) for h in cfg.timer_horizons_days}
+    checks, now = [], at(95)
+    while m.risk(u, now) < 0.7:  # below the threshold: checks while silence raises risk
+        due = m.next_check_ms(u, now)
+        assert due is not None and due > now
+        moved = m.risk(u, due) - m.risk(u, now)
+        # a check is a ladder step, or (to the day) where risk rose by the delta
+        assert (
+            due in ladder
+            or moved >= 0.05 > m.risk(u, due - DAY_MS) - m.risk(u, now)
+            or (m.risk(u, due) >= 0.7 > m.risk(u, due - DAY_MS))
+        )
+        assert moved <= 0.05 + (m.risk(u, due) - m.risk(u, due - DAY_MS))  # never a day late
+        checks.append(due)
+        now = due
+    assert len(checks) > 2  # refreshed on the way, not only at the crossing
+    assert m.risk(u, checks[-1]) >= 0.7 > m.risk(u, checks[-1] - DAY_MS)  # the crossing
     # once above threshold the timer follows the horizon ladder, then stops
     late = at(95 + 365)
     assert m.next_check_ms(u, late) is None
