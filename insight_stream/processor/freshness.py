@@ -1,9 +1,11 @@
-"""Keeping published churn risk fresh: at a refit, what a profile shows never trails the
-engine's risk by more than ``ChurnConfig.republish_delta``.
+"""Keeping published churn risk fresh: what a profile shows trails the engine's risk by at
+most ``ChurnConfig.republish_delta`` (plus a day of silence, the timers' resolution).
 
-A refit of the churn model rescales everyone's risk at once. Without a refresh, profiles
-published before it keep the old scale until the user's next event or inactivity timer
-(on CDNOW the AUC of the published risks trailed the in-process ones by 0.029).
+Two paths keep it so: a fired inactivity timer re-publishes a user whose shown risk went
+stale (:func:`stale`; ``ChurnModel.next_check_ms`` sets the timer where that happens), and
+a churn refit, which rescales everyone's risk at once, re-publishes the users it moved
+(:func:`refresh_published`). Without them, on CDNOW the AUC of the published risks trailed
+the in-process ones by up to 0.029.
 """
 
 from __future__ import annotations

@@ -43,9 +43,10 @@ class UserState:
         return tuple(getattr(self, s) for s in self.__slots__)
 
     def __setstate__(self, state: tuple) -> None:
-        if len(state) > len(self.__slots__):
-            raise ValueError(f"user state has {len(state)} fields, this build knows fewer")
+        n = len(self.__slots__)
+        if len(state) not in (n, n - 1):  # n - 1: written before published_risk existed
+            raise ValueError(f"user state has {len(state)} fields; this build reads {n - 1} or {n}")
         for name, value in zip(self.__slots__, state, strict=False):
             setattr(self, name, value)
-        if len(state) < len(self.__slots__):  # written before published_risk existed
+        if len(state) < n:
             self.published_risk = None

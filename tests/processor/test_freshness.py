@@ -7,6 +7,7 @@ import pickle
 from typing import Any
 
 import orjson
+import pytest
 
 from insight_stream.processor import Processor
 from insight_stream.processor.driver import Driver
@@ -96,3 +97,5 @@ def test_user_state_from_before_published_risk_restores_as_stale() -> None:
     restored.__setstate__(old)
     assert restored.published_risk is None and stale(restored, 0.1, 0.5)
     assert restored.profile.orders == 1
+    with pytest.raises(ValueError, match="user state has 7 fields; this build reads 8 or 9"):
+        restored.__setstate__(old[:-1])  # not a layout any build wrote: refused, not misread

@@ -53,9 +53,9 @@ class ChurnConfig:
         Silence lengths (days since the last event) at which a silent customer's
         score is refreshed, besides the moment it crosses ``alert_threshold``.
     republish_delta
-        After a refit, a user whose risk moved more than this from the value on their
-        last published profile is re-published: the bound on how stale a published
-        risk is at a refit.
+        How far a published risk may trail the engine's: a silent user's timer fires
+        where silence would raise their risk this much above the one shown, and a refit
+        re-publishes every user it moved more than this (processor/freshness.py).
     """
 
     time_unit_days: float = 7.0

@@ -182,7 +182,8 @@ class ChurnModel:
         """
         if u.last_ts < 0:
             return None
-        step = next((at for at in self._ladder(u) if at > now_ms), None)
+        steps = (u.last_ts + h * DAY_MS for h in self.config.timer_horizons_days)
+        step = next((at for at in steps if at > now_ms), None)
         if step is None:
             return None
         threshold = self.config.alert_threshold
@@ -200,9 +201,6 @@ class ChurnModel:
             else:
                 lo = mid
         return step
-
-    def _ladder(self, u: ChurnUser) -> Iterable[int]:
-        return (u.last_ts + h * DAY_MS for h in self.config.timer_horizons_days)
 
     # --- population fits ---------------------------------------------------------------
 
