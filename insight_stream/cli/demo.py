@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
     from insight_stream.runtime.app import prepare_topics, run
     from insight_stream.runtime.broker import EmbeddedBroker, free_port
     from insight_stream.runtime.config import load_config
-    from insight_stream.runtime.feeder import fast_producer, feed
+    from insight_stream.runtime.feeder import closing_producer, fast_producer, feed
     from insight_stream.runtime.logs import configure_logging
     from insight_stream.runtime.reader import latest_by_key, read_published, read_topic
     from insight_stream.sim import Shop, SimConfig
@@ -66,17 +66,14 @@ def main(args: argparse.Namespace) -> int:
         parts = prepare_topics(cfg)
         print("topics      " + ", ".join(f"{t} ({n})" for t, n in sorted(parts.items())))
         producer = fast_producer(broker.bootstrap)
-        try:
-            with Progress(None, "produce") as bar:
-                fed = feed(
-                    producer,
-                    shop.events(),
-                    {"clickstream": cfg.clickstream_topic, "orders": cfg.orders_topic},
-                    on_progress=bar.update,
-                    chunk=5000,
-                )
-        finally:
-            producer.close()
+        with closing_producer(producer), Progress(None, "produce") as bar:
+            fed = feed(
+                producer,
+                shop.events(),
+                {"clickstream": cfg.clickstream_topic, "orders": cfg.orders_topic},
+                on_progress=bar.update,
+                chunk=5000,
+            )
         print(f"metrics     http://127.0.0.1:{port}/metrics  (/healthz, /readyz) while it runs")
         ends = fed.end_offsets
 

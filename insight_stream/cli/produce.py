@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     from kafka.errors import KafkaError
 
-    from insight_stream.runtime.feeder import fast_producer, feed
+    from insight_stream.runtime.feeder import closing_producer, fast_producer, feed
     from insight_stream.sim import Shop, SimConfig
 
     overrides = {
@@ -65,18 +65,15 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    try:
-        with Progress(None, "produce events") as bar:
-            result = feed(
-                producer,
-                shop.events(),
-                {"clickstream": cfg.clickstream_topic, "orders": cfg.orders_topic},
-                rate=args.rate,
-                on_progress=bar.update,
-                chunk=2000,
-            )
-    finally:
-        producer.close()
+    with closing_producer(producer), Progress(None, "produce events") as bar:
+        result = feed(
+            producer,
+            shop.events(),
+            {"clickstream": cfg.clickstream_topic, "orders": cfg.orders_topic},
+            rate=args.rate,
+            on_progress=bar.update,
+            chunk=2000,
+        )
     for topic, n in sorted(result.records.items()):
         print(f"{topic}: {n:,} records")
     print(

@@ -8,12 +8,15 @@ has caught up (Tansu's ``end_offsets`` is unreliable, the producer's acks are no
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from kafka import KafkaProducer
+
+from insight_stream.runtime.sink import close_producer
 
 Key = tuple[str, int]
 
@@ -58,6 +61,21 @@ def fast_producer(bootstrap: str | list[str], **extra: Any) -> KafkaProducer:
     }
     opts.update(extra)
     return KafkaProducer(**opts)
+
+
+@contextmanager
+def closing_producer(producer: KafkaProducer) -> Iterator[KafkaProducer]:
+    """Close ``producer`` on exit: flush everything normally, give up within a second on error.
+
+    An interrupt (Ctrl-C reaches an embedded broker too) must not leave ``close()`` retrying
+    undeliverable batches for the producer's whole delivery timeout.
+    """
+    try:
+        yield producer
+    except BaseException:
+        close_producer(producer, 1)
+        raise
+    producer.close()
 
 
 def feed(

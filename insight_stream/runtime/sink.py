@@ -36,6 +36,21 @@ class ProduceFailedError(RuntimeError):
     """Records could not be delivered; the caller must stop without committing."""
 
 
+def close_producer(producer: KafkaProducer, timeout: float) -> None:
+    """Close within about ``timeout`` seconds, dropping records the broker has not taken.
+
+    kafka-python's ``close(timeout)`` raises when its flush times out and leaves the sender
+    running, and the producer's finalizer then flushes again with no limit: exit would hang
+    until the delivery timeout (120 s). Callers only give up on records they will replay.
+    """
+    try:
+        producer.close(timeout=timeout)
+    except KafkaTimeoutError:
+        producer._sender.force_close()  # no public way to abandon undeliverable batches
+        producer._sender.join(timeout)
+        producer.close(timeout=0)
+
+
 def producer_options(cfg: RuntimeConfig) -> dict[str, Any]:
     """kafka-python producer settings tuned for throughput with durable, ordered delivery."""
     idempotent = cfg.acks == "all"
@@ -148,7 +163,7 @@ class KafkaSink:
         e.g. after the broker lost its state."""
         log.warning("recreating the producer after a non-retriable error")
         try:
-            self.producer.close(timeout=1)
+            close_producer(self.producer, 1)
         except Exception as exc:
             log.debug("producer close: %s", exc)
         try:
@@ -218,6 +233,6 @@ class KafkaSink:
 
     def close(self) -> None:
         try:
-            self.producer.close(timeout=5)
+            close_producer(self.producer, 5)
         except Exception as exc:
             log.debug("producer close: %s", exc)

@@ -31,7 +31,7 @@ def _tansu_pids() -> set[int]:
 
 def test_ctrl_c_mid_demo_leaves_no_process_behind(tmp_path: Path) -> None:
     before = _tansu_pids()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -58,7 +58,12 @@ def test_ctrl_c_mid_demo_leaves_no_process_behind(tmp_path: Path) -> None:
         assert mine, "the demo did not start its broker"
         time.sleep(2.0)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
-        out, _ = proc.communicate(timeout=30)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGABRT)  # faulthandler prints every thread's stack
+            out, _ = proc.communicate(timeout=10)
+            raise AssertionError("the demo hung after Ctrl-C:\n" + out.decode()[-6000:]) from None
         assert b"Traceback" not in out, out.decode(errors="replace")[-2000:]
         assert proc.returncode in (0, 130), proc.returncode
         deadline = time.monotonic() + 10
