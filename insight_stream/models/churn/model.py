@@ -139,8 +139,10 @@ class ChurnModel:
 
     def risk(self, u: ChurnUser, now_ms: int) -> float:
         """Risk in [0, 1]: P(no activity in the next ``label_horizon_days``)."""
-        now_day = now_ms // DAY_MS
-        f = features(u.snapshot(), now_day, self._params, self.config, not self.blend.learned)
+        return self._risk_of(u.snapshot(), now_ms)
+
+    def _risk_of(self, snap: Snapshot, now_ms: int) -> float:
+        f = features(snap, now_ms // DAY_MS, self._params, self.config, not self.blend.learned)
         return self.blend.risk(f)
 
     def fingerprint(self) -> tuple[object, ...]:
@@ -187,16 +189,17 @@ class ChurnModel:
         if step is None:
             return None
         threshold = self.config.alert_threshold
-        base = self.risk(u, now_ms)
+        snap, risk = u.snapshot(), self._risk_of
+        base = risk(snap, now_ms)
         target = (base if shown is None else min(base, shown)) + self.config.republish_delta
         if base < threshold:
             target = min(target, threshold)
-        if self.risk(u, step) < target:
+        if risk(snap, step) < target:
             return step
         lo = now_ms
         while step - lo > DAY_MS:  # bisect to a day: risk grows with silence
             mid = lo + (step - lo) // 2
-            if self.risk(u, mid) >= target:
+            if risk(snap, mid) >= target:
                 step = mid
             else:
                 lo = mid

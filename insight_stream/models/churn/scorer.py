@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import mul
 
 import numpy as np
 
@@ -184,7 +185,7 @@ class LogisticBlend:
     def risk(self, f: Sequence[float]) -> float:
         """P(churn) for one feature vector."""
         w = self.weights
-        z = w[0] + sum(wi * fi for wi, fi in zip(w[1:], f, strict=True))
+        z = w[0] + sum(map(mul, w[1:], f))  # lengths match: __setstate__ pads old weights
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))
         e = math.exp(z)

@@ -48,7 +48,7 @@ from insight_stream.models.recs.followup import FollowUp
 from insight_stream.models.recs.popular import Popularity
 from insight_stream.models.recs.repeat import RepeatRates
 from insight_stream.models.recs.slots import USER_DECAY, SlotBlend, repeat_cell
-from insight_stream.models.recs.sources import Scored, discovery, reason_of
+from insight_stream.models.recs.sources import Scored, discovery, reason_of, top_new
 from insight_stream.models.recs.user import CART, VIEW, RecsUser
 
 _intern = sys.intern
@@ -232,10 +232,8 @@ class Recommender:
             days = (minute - last) / 1440.0 if last > 0 else 1e9
             blend.observe_repeat(repeat_cell(rate, days, x), x, hit, g)
         rates.observe(trials, g)
-        held, owns = dict.fromkeys(u.bought), u.may_own
         scored = discovery(self, u, ts, segment_id, None, skip_session=True)
-        new = {i: s for i, s in scored.scores.items() if i not in held and not owns(i)}
-        ranked = top_k(new, 10)
+        ranked = top_new(scored, u, 10)
         hits = [item in basket for item, _ in ranked]
         blend.observe_new(hits, g, [s for _, s in ranked])
         u.disc_hits = USER_DECAY * u.disc_hits + sum(hits)
@@ -280,8 +278,7 @@ class Recommender:
                 p = blend.p_repeat(repeat_cell(rate, days, x), x, g)
                 if p > 0.0:
                     probs[item] = p
-        owns = u.may_own  # also what was evicted from ``bought``: not new either
-        new = top_k({i: s for i, s in scored.scores.items() if i not in held and not owns(i)}, k)
+        new = top_new(scored, u, k)  # may_own: also what was evicted from ``bought``
         chances = self.blend.p_new(len(new), g, u.disc_hits, u.disc_n, [s for _, s in new])
         for (item, _), p in zip(new, chances, strict=True):
             probs[item] = p

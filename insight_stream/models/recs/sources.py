@@ -13,6 +13,8 @@ import math
 from array import array
 from typing import TYPE_CHECKING
 
+from insight_stream.models.recs.cooccurrence import top_k
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -35,7 +37,16 @@ class Scored:
     ('bought with a', 'a')
     """
 
-    __slots__ = ("cats", "global_top", "global_w", "pw", "scores", "seeds", "segment_top")
+    __slots__ = (
+        "_by_seed",
+        "cats",
+        "global_top",
+        "global_w",
+        "pw",
+        "scores",
+        "seeds",
+        "segment_top",
+    )
 
     def __init__(
         self,
@@ -53,6 +64,22 @@ class Scored:
         self.global_top = global_top
         self.pw = pw
         self.global_w = 0.5 * pw if segment_top else pw
+        self._by_seed: dict[str, tuple[float, int, str]] | None = None
+
+    def by_seed(self) -> dict[str, tuple[float, int, str]]:
+        """Per item, its largest seed term as ``(term, reach, seed)``, the first seed on
+        ties; built once, on the first reason asked (one pass instead of one per item)."""
+        if self._by_seed is None:
+            best: dict[str, tuple[float, int, str]] = {}
+            get = best.get
+            for reach, seed, w, ids, sims in self.seeds:
+                for item, sim in zip(ids, sims, strict=True):
+                    term = w * sim
+                    old = get(item)
+                    if old is None or term > old[0]:
+                        best[item] = (term, reach, seed)
+            self._by_seed = best
+        return self._by_seed
 
 
 def discovery(
@@ -88,6 +115,28 @@ def discovery(
             scores[other] = get(other, 0.0) + w * sim
     segment_top = popular.shares.get(segment_id) if segment_id is not None else None
     return Scored(scores, seeds, cats, segment_top, popular.shares.get(None, {}), pw)
+
+
+def top_new(scored: Scored, u: RecsUser, k: int) -> list[tuple[str, float]]:
+    """The ``k`` best-scored items the user does not hold or (probably) own, best first.
+
+    Ranks only the ``k + len(held)`` best before filtering (at most ``len(held)`` of them
+    drop out), and the whole ranking only when ``may_own`` drops more: the same list as
+    filtering first, at a fraction of the cost for the usual few held items.
+
+    >>> from insight_stream.models.recs.user import RecsUser
+    >>> u = RecsUser(); u.buy(["b"], 0, 1e-9, 5, 5)
+    >>> top_new(Scored({"a": 1.0, "b": 3.0, "c": 2.0}, [], [], None, {}, 0.0), u, 2)
+    [('c', 2.0), ('a', 1.0)]
+    """
+    scores = scored.scores
+    held, owns = dict.fromkeys(u.bought), u.may_own
+    if len(scores) > k + len(held):
+        pool = top_k(scores, k + len(held))
+        new = [(i, s) for i, s in pool if i not in held and not owns(i)]
+        if len(new) >= k:
+            return new[:k]
+    return top_k({i: s for i, s in scores.items() if i not in held and not owns(i)}, k)
 
 
 def _seeds(rec: Recommender, u: RecsUser, now_ms: int, skip_session: bool) -> list[Seed]:
@@ -129,11 +178,9 @@ def reason_of(item: str, scored: Scored, best: float = 0.0) -> tuple[str, str | 
     seeds, segment, global, categories); ``best`` is a rival term (e.g. the repeat
     term) that a winning term must beat, else ``("", None)`` is returned."""
     reason, because = "", None
-    for reach, seed, w, ids, sims in scored.seeds:
-        if item in ids:
-            s = w * sims[ids.index(item)]
-            if s > best:
-                best, reason, because = s, VERBS[reach] + seed, seed
+    term = scored.by_seed().get(item)
+    if term is not None and term[0] > best:
+        best, reason, because = term[0], VERBS[term[1]] + term[2], term[2]
     pw = scored.pw
     seg = scored.segment_top
     if seg and item in seg and pw * seg[item] > best:
