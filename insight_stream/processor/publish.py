@@ -16,8 +16,16 @@ if TYPE_CHECKING:
     from insight_stream.processor.state import UserState
 
 
-def recommendations(proc: Processor, u: UserState, now: int, k: int) -> list[dict[str, Any]]:
-    cats = u.profile.top_categories(proc.config.profile.top_categories)
+def recommendations(
+    proc: Processor,
+    u: UserState,
+    now: int,
+    k: int,
+    cats: list[tuple[str, float]] | None = None,
+) -> list[dict[str, Any]]:
+    """Top ``k`` as profile entries; ``cats``: the user's top categories, if already known."""
+    if cats is None:
+        cats = u.profile.top_categories(proc.config.profile.top_categories)
     recs = proc.recs.recommend(u.recs, now, k, u.segment, cats)
     return [
         {"item_id": item, "score": round(score, 6), "reason": reason, "because_of": because}
@@ -41,6 +49,7 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
             names = {j: str(q["name"]) for j, q in portraits.items()}
             seg["runner_up"] = runner_up(proc.segments, p, u.segment, names)
     recency = p.recency_days(now)
+    cats = p.top_categories(cfg.profile.top_categories)
     return {
         "schema_version": 1,
         "user_id": user_id,
@@ -60,12 +69,12 @@ def build_profile(proc: Processor, user_id: str, u: UserState) -> dict[str, Any]
         "sessions": p.sessions,
         "avg_session_events": round(p.session_events / p.sessions, 3) if p.sessions else 0.0,
         "funnel": p.funnel(),
-        "top_categories": p.top_categories(cfg.profile.top_categories),
+        "top_categories": cats,
         "discount_sensitivity": round(p.discount_sensitivity(), 4),
         "demographics": {k: v for k, v in p.demographics or () if k in KEPT_DEMOGRAPHICS},
         "segment": seg,
         "segment_status": proc.segments.status,
-        "recommendations": recommendations(proc, u, now, cfg.top_n),
+        "recommendations": recommendations(proc, u, now, cfg.top_n, cats),
         "churn": {"risk": round(risk, 6), "p_alive": round(p_alive, 6), "reasons": reasons},
     }
 
