@@ -65,6 +65,10 @@ class EngineStats:
     """attribute -> group -> rates (processor/fairness.py), refreshed per event-time day."""
     drift: dict[str, int] = field(default_factory=dict)
     """Drift detections per detector (models/drift.py)."""
+    model_versions: dict[str, str] = field(default_factory=dict)
+    """Hash per shared model at the latest event-time day start (processor/versions.py)."""
+    model_versions_at: int | None = None
+    """That day start (epoch ms); None before the first boundary (and after a restore)."""
 
 
 class Engine(Protocol):

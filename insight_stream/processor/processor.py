@@ -35,6 +35,7 @@ from insight_stream.processor.quality import score_quality, snapshot_for_quality
 from insight_stream.processor.snapshot import next_hour
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
+from insight_stream.processor.versions import model_versions
 
 
 class Processor:
@@ -67,6 +68,8 @@ class Processor:
         self._republish_delta = self.config.churn.republish_delta
         self.stream_time = 0
         self._next_housekeeping = 0
+        self.versions: tuple[int, dict[str, str]] | None = None  # (day start, model hashes)
+        self._versions_day: int | None = None
         self.events = 0
         self.alerts_total = 0
         self.seg_sizes: dict[int, int] = {}
@@ -212,6 +215,10 @@ class Processor:
         at the same instants as an uninterrupted one).
         """
         self._next_housekeeping = next_hour(now)
+        day = now // DAY_MS
+        if day != self._versions_day:  # before the day's refits: see processor/versions.py
+            self._versions_day = day
+            self.versions = (day * DAY_MS, model_versions(self))
         scale = self.churn.fingerprint()
         self.churn.maybe_refit(self._churn_users, now)
         if self.segments.maybe_refit(self._profiles, now):
@@ -402,6 +409,8 @@ class Processor:
             },
             fairness=self.fairness.table(self.users.values(), self.stream_time),
             drift=dict(self.drift.detections),
+            model_versions=dict(self.versions[1]) if self.versions else {},
+            model_versions_at=self.versions[0] if self.versions else None,
         )
 
     # -- checkpointing (processor/snapshot.py) ----------------------------------------

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from insight_stream.models.drift import DriftMonitor
+from insight_stream.models.profile import DAY_MS
 from insight_stream.processor.contract import STATE_FORMAT, Checkpoint, StateFormatError
 from insight_stream.processor.state import UserState
 
@@ -100,6 +101,7 @@ def _restore(
         proc.alert_policy = s["alert_policy"]
         proc.stream_time = s["stream_time"]
         proc._next_housekeeping = next_hour(proc.stream_time)
+        proc._versions_day = proc.stream_time // DAY_MS  # next version at the next day start
         counters = (*s["counters"], 0, 0)[:6]  # older checkpoints: no repeat/new split
         proc.events, proc.alerts_total, proc.quality_orders, proc.quality_hits = counters[:4]
         proc.quality_hits_repeat, proc.quality_hits_new = counters[4:]

@@ -164,6 +164,13 @@ class Metrics:
             P + "active_users", "Users with state in this instance.", registry=r
         )
         self.refits = Counter(P + "model_refits_total", "Population refits.", ["model"], registry=r)
+        self.model_version = Gauge(
+            P + "model_version",
+            "Hash of each shared model at the latest event-time day start (value: that day).",
+            ["model", "version"],
+            registry=r,
+        )
+        self._versions: dict[str, str] = {}
         self.churn_risk = RiskHistogram()
         r.register(self.churn_risk)
         self.coverage = Gauge(
@@ -341,6 +348,7 @@ class Metrics:
                 child.inc(delta)
             self._refits_seen[model] = total
         self._observe_histogram(get("churn_risk_histogram"))
+        self._observe_versions(get("model_versions") or {}, get("model_versions_at"))
         extra = get("extra") or {}
         for name, counter in (
             ("duplicates", self.duplicates),
@@ -368,6 +376,15 @@ class Metrics:
         for name, value in quality.items():
             if value is not None:
                 self.quality.labels(metric=str(name)).set(value)
+
+    def _observe_versions(self, versions: Mapping[str, str], at: int | None) -> None:
+        """One series per model, labelled with its current hash (the old one is removed)."""
+        for model, version in versions.items():
+            old = self._versions.get(model)
+            if old is not None and old != version:
+                self.model_version.remove(model, old)
+            self.model_version.labels(model=model, version=version).set((at or 0) / 1000)
+            self._versions[model] = version
 
     def _observe_fairness(self, table: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:
         """Replace the fairness gauges (groups that shrank below the minimum disappear)."""

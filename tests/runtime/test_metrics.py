@@ -151,3 +151,18 @@ def test_render_passes_promtool() -> None:
         ["promtool", "check", "metrics"], input=m.render(), capture_output=True, check=False
     )
     assert proc.returncode == 0, (proc.stdout + proc.stderr).decode()
+
+
+def test_model_versions_keep_one_series_per_model_with_the_current_hash() -> None:
+    m = Metrics()
+    m.observe_stats({"model_versions": {"recs": "aa", "churn": "cc"}, "model_versions_at": T0})
+    m.observe_stats(
+        {"model_versions": {"recs": "bb", "churn": "cc"}, "model_versions_at": T0 + DAY}
+    )
+    text = m.render().decode()
+    name = "insight_stream_model_version"
+    assert sample(text, name, model="recs", version="bb") == (T0 + DAY) / 1000
+    assert sample(text, name, model="churn", version="cc") == (T0 + DAY) / 1000
+    assert 'version="aa"' not in text  # the superseded hash is gone, not left at its old day
+    m.observe_stats(engine_with_users().stats())  # the real engine's stats feed it too
+    assert 'model="segments"' in m.render().decode()
