@@ -56,6 +56,11 @@ def finished(tansu_broker: str, tmp_path_factory: pytest.TempPathFactory) -> dic
         INSIGHT_SESSION_TIMEOUT_MS="3000",
         INSIGHT_HEARTBEAT_INTERVAL_MS="500",
         INSIGHT_COMMIT_INTERVAL_MS="200",
+        # Live folding equals replay's while no partition delivers a record more than this
+        # after another partition's later one (runtime/tasks.py). The default 500 ms held on
+        # a quiet machine; with the other core busy the producer's batches for one
+        # partition lagged longer once (alerts and risks then differed from replay).
+        INSIGHT_MAX_TASK_IDLE_MS="5000",
     )
     proc = Proc(env, tmp / "processor.log")
     try:
