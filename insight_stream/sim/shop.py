@@ -42,6 +42,13 @@ CHURN_QUIET_TAIL = 0.25
 """No one churns in this last share of the window, so churners have time to go quiet."""
 
 
+def _dumps(event: dict[str, object]) -> bytes:
+    """``orjson.dumps`` copied to its exact size: orjson 3.12+ hands back bytes inside a
+    buffer of at least 4 KiB (tracemalloc: 4,097 B for a 160 B event), so a bench chunk of
+    200k simulated events held ~800 MB instead of ~40 MB."""
+    return bytes(memoryview(orjson.dumps(event)))
+
+
 class Shop:
     """A simulated e-commerce shop with known customer types, churn, complements and staples.
 
@@ -210,15 +217,14 @@ class Shop:
         rand = noise.random
         bad_rate = cfg.malformed_rate
         iso_cut = bad_rate + cfg.iso_ts_share
-        dumps = orjson.dumps
         truth = self.truth
         truth.malformed = 0
         for ts, topic, event in self.records():
             u = rand()
             if u >= iso_cut:
-                yield topic, dumps(event)
+                yield topic, _dumps(event)
             elif u >= bad_rate:
-                yield topic, dumps({**event, "ts": iso(ts)})
+                yield topic, _dumps({**event, "ts": iso(ts)})
             else:
                 truth.malformed += 1
                 yield topic, corrupt(event, noise)[1]
