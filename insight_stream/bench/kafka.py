@@ -19,7 +19,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from insight_stream.runtime.broker import EmbeddedBroker
 from insight_stream.runtime.config import RuntimeConfig, load_config
-from insight_stream.runtime.feeder import fast_producer, feed
+from insight_stream.runtime.feeder import closing_producer, fast_producer, feed
 from insight_stream.runtime.sink import producer_options
 
 
@@ -108,14 +108,12 @@ def run_kafka_bench(
         cfg = bench_config(bs, state, prefix)
         prepare_topics(cfg)
         producer = fast_producer(bs)
-        try:
+        with closing_producer(producer):
             fed = feed(
                 producer,
                 Shop(SimConfig(users=users, days=days, seed=seed)).events(),
-                {"clickstream": cfg.clickstream_topic, "orders": cfg.orders_topic},
+                cfg.topic_by_kind,
             )
-        finally:
-            producer.close()
         raw_n, raw_s = raw_loop(bs, list(cfg.input_topics), fed.end_offsets, f"{prefix}.raw-out")
 
         marks: dict[str, float] = {}

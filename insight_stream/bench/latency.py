@@ -168,7 +168,7 @@ def run_latency_bench(
         ctx = mp.get_context("spawn")
         go, sent = ctx.Event(), ctx.Value("q", 0)
         recv, send = ctx.Pipe(duplex=False)
-        topics = {"clickstream": cfg.clickstream_topic, "orders": cfg.orders_topic}
+        topics = cfg.topic_by_kind
         pacer = ctx.Process(
             target=_pace,
             args=(bs, (users, days, seed), limit, topics, rate, go, sent, send),

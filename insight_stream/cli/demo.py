@@ -70,7 +70,7 @@ def main(args: argparse.Namespace) -> int:
             fed = feed(
                 producer,
                 shop.events(),
-                {"clickstream": cfg.clickstream_topic, "orders": cfg.orders_topic},
+                cfg.topic_by_kind,
                 on_progress=bar.update,
                 chunk=5000,
             )

@@ -69,7 +69,7 @@ def main(args: argparse.Namespace) -> int:
         result = feed(
             producer,
             shop.events(),
-            {"clickstream": cfg.clickstream_topic, "orders": cfg.orders_topic},
+            cfg.topic_by_kind,
             rate=args.rate,
             on_progress=bar.update,
             chunk=2000,

@@ -130,6 +130,12 @@ class RuntimeConfig:
         return (self.clickstream_topic, self.orders_topic)
 
     @property
+    def topic_by_kind(self) -> dict[str, str]:
+        """Input topic per simulated event kind, as :func:`~insight_stream.runtime.feeder.feed`
+        takes it."""
+        return {"clickstream": self.clickstream_topic, "orders": self.orders_topic}
+
+    @property
     def output_topics(self) -> tuple[str, str, str]:
         return (self.profiles_topic, self.alerts_topic, self.dlq_topic)
 
