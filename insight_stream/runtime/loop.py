@@ -105,7 +105,6 @@ class Runner(Rebalance):
         self._wait_s = 0.0  # until a caught-up partition stops holding the merge
         self._dlq_seen: dict[str, int] = {}
         self._topic_ids: dict[str, str] = {}  # input topic ids last checked
-        self._blocked_seen: dict[int, float] = {}
 
     @property
     def settled(self) -> bool:
@@ -398,12 +397,7 @@ class Runner(Rebalance):
         if self.last_event_ts:
             m.last_event_ts.set(self.last_event_ts / 1000)
             m.event_lag.observe(max(0.0, time.time() - self.last_event_ts / 1000))
-        tasks = self.tasks.per_task()
-        for task, (_, _, blocked) in tasks.items():
-            seen_s = self._blocked_seen.get(task, 0.0)
-            self._blocked_seen[task] = blocked
-            tasks[task] = (*tasks[task][:2], max(0.0, blocked - seen_s))
-        m.observe_tasks(tasks)
+        m.observe_tasks(self.tasks.per_task())
         m.settled.set(1 if self.settled else 0)
         try:
             m.observe_stats(self.processor.stats())

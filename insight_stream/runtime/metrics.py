@@ -211,6 +211,14 @@ class Metrics:
             ["task"],
             registry=r,
         )
+        self.task_behind = Counter(
+            P + "task_folded_behind_total",
+            "Records folded after a later record of another partition, because their own "
+            "partition had been released as idle (INSIGHT_MAX_TASK_IDLE_MS): replay folds "
+            "them earlier, so live outputs may differ from replay's while this grows.",
+            ["task"],
+            registry=r,
+        )
         self.duplicates = Counter(
             P + "duplicate_events_total",
             "Re-sent events (same event_id within the user's window) folded once, not twice.",
@@ -309,14 +317,16 @@ class Metrics:
             self.consumer_lag.labels(topic=t, partition=str(p)).set(value)
         self._lag_labels = labels
 
-    def observe_tasks(self, tasks: Mapping[int, tuple[int, int, float]]) -> None:
-        """Per task: (newest folded event time ms, buffered records, blocked seconds since last)."""
-        for task, (ts, buffered, blocked) in tasks.items():
+    def observe_tasks(self, tasks: Mapping[int, tuple[int, int, float, int]]) -> None:
+        """Per task: (newest folded event time ms, buffered records, and blocked seconds and
+        records folded behind since the last call)."""
+        for task, (ts, buffered, blocked, behind) in tasks.items():
             label = str(task)
             self.task_watermark.labels(task=label).set(ts / 1000)
             self.task_buffered.labels(task=label).set(buffered)
             self.task_blocked.labels(task=label).inc(blocked)
-        folded = [ts for ts, _, _ in tasks.values() if ts]  # a task never fed has no time yet
+            self.task_behind.labels(task=label).inc(behind)
+        folded = [ts for ts, _, _, _ in tasks.values() if ts]  # a task never fed has no time yet
         if folded:
             self.watermark.set(min(folded) / 1000)
 

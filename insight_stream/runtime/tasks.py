@@ -12,7 +12,8 @@ last delivery and the newest delivery the merge holds back, then the merge goes 
 it until it receives a record or the merge runs empty (then the next record waits for it
 again). A live stream therefore folds
 in replay's order as long as no partition delivers a record more than that wait after a
-record of another partition with a later event time.
+record of another partition with a later event time; each record that does is counted as
+*folded behind* (``insight_stream_task_folded_behind_total``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from insight_stream.events.pseudonym import Pseudonymizer
 from insight_stream.processor.driver import Driver, Pending
 
 Key = tuple[str, int]  # (topic, partition)
+TaskReport = tuple[int, int, float, int]  # watermark ms, buffered, blocked s, folded behind
 
 
 @dataclass
@@ -38,7 +40,8 @@ class _Partition:
     fetched: int | None = None  # next offset after the last record received
     paused: bool = False
     arrived: float | None = None  # monotonic time its last records were received
-    blocked_s: float = 0.0  # time the merge spent waiting for this partition
+    blocked_s: float = 0.0  # time the merge spent waiting for it, since the last report
+    behind: int = 0  # its records folded behind a later one, since the last report
     newest_ts: int = 0  # newest event time folded from it
     checked: bool = False  # the first batch since the assignment started where it should
 
@@ -60,6 +63,7 @@ class InputTasks:
     pseudonymizer: Pseudonymizer | None = None  # ids replaced here, before the merge
     parts: dict[Key, _Partition] = field(default_factory=dict)
     _by_source: dict[tuple[int, int], Key] = field(default_factory=dict)
+    _newest: int = 0  # newest event time folded since the assignment, any partition
 
     def assign(self, starts: Mapping[Key, int | None]) -> None:
         """Start over on a new assignment: buffered records are dropped and read again."""
@@ -71,6 +75,7 @@ class InputTasks:
             key: _Partition((index[key[0]], key[1]), start) for key, start in starts.items()
         }
         self._by_source = {p.source: key for key, p in self.parts.items()}
+        self._newest = 0
         for part in self.parts.values():
             merger.add_source(part.source)
 
@@ -138,10 +143,19 @@ class InputTasks:
         part.checked = False
 
     def folded(self, item: Pending) -> None:
-        """Track the newest event time folded from the event's partition."""
+        """Track the newest event time folded, and count records folded *behind*: in order
+        within their partition, yet older than a record of another partition folded before.
+        Replay never does that (its merge waits for every file), so each one is a record
+        that arrived after its partition was released as idle: where live differs."""
+        ts = item.event.ts
         part = self.parts.get((item.topic, item.partition or 0))
-        if part is not None and item.event.ts > part.newest_ts:
-            part.newest_ts = item.event.ts
+        if part is not None:
+            if part.newest_ts <= ts < self._newest:
+                part.behind += 1
+            if ts > part.newest_ts:
+                part.newest_ts = ts
+        if ts > self._newest:
+            self._newest = ts
 
     def positions(self) -> dict[Key, int]:
         """Next offset to read per partition such that the state reflects everything before."""
@@ -232,11 +246,18 @@ class InputTasks:
             total += max(0, hw - (part.next_offset or 0))
         return total
 
-    def per_task(self) -> dict[int, tuple[int, int, float]]:
-        """Per partition number: (newest folded event time, buffered records, blocked s)."""
+    def per_task(self) -> dict[int, TaskReport]:
+        """Per partition number: newest folded event time, buffered records, and the
+        blocked seconds and records folded behind *since the previous call*."""
         buffered = self.driver.merger.buffered
-        out: dict[int, tuple[int, int, float]] = {}
+        out: dict[int, TaskReport] = {}
         for (_, p), part in self.parts.items():
-            ts, n, blocked = out.get(p, (0, 0, 0.0))
-            out[p] = (max(ts, part.newest_ts), n + buffered(part.source), blocked + part.blocked_s)
+            ts, n, blocked, behind = out.get(p, (0, 0, 0.0, 0))
+            out[p] = (
+                max(ts, part.newest_ts),
+                n + buffered(part.source),
+                blocked + part.blocked_s,
+                behind + part.behind,
+            )
+            part.blocked_s, part.behind = 0.0, 0
         return out

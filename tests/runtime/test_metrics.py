@@ -122,18 +122,21 @@ def test_event_time_and_timer_gauges_from_a_real_engine() -> None:
     assert stats.timers == len(proc.timers) >= 2
     m = Metrics()
     m.observe_stats(stats)
-    m.observe_tasks({0: (T0 + DAY, 0, 0.0), 1: (T0, 5, 0.0), 2: (0, 0, 0.0)})  # 2: never fed
+    never_fed = (0, 0, 0.0, 0)
+    m.observe_tasks({0: (T0 + DAY, 0, 0.0, 0), 1: (T0, 5, 0.0, 2), 2: never_fed})
+    m.observe_tasks({1: (T0, 5, 0.0, 1)})  # counts since the last call add up
     text = m.render().decode()
     assert sample(text, "insight_stream_timer_queue_entries") == stats.timers
     assert sample(text, "insight_stream_stream_timestamp_seconds") == (T0 + DAY) / 1000
     assert sample(text, "insight_stream_watermark_timestamp_seconds") == T0 / 1000
+    assert sample(text, "insight_stream_task_folded_behind_total", task="1") == 3
 
 
 def test_exposed_families_are_exactly_the_documented_ones() -> None:
     """Both directions, so docs/metrics.md is the contract (labelled families included)."""
     m = Metrics()
     m.observe_stats(engine_with_users().stats())
-    m.observe_tasks({0: (T0, 0, 0.0)})
+    m.observe_tasks({0: (T0, 0, 0.0, 0)})
     m.set_lag({("shop.orders", 0): 3})
     text = m.render().decode()
     exposed = set(re.findall(r"^# TYPE (\S+) \S+$", text, re.M))

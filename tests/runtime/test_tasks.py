@@ -122,3 +122,33 @@ def test_behind_counts_buffered_and_unfetched_records_and_is_unknown_before_a_fe
     assert len(driver.merger) == 3
     assert tasks.behind({A: 5, B: 3}) == 3 + 3  # B's three buffered, A's three not fetched
     assert tasks.behind({A: 2, B: 3}) == 3
+
+
+def test_a_record_arriving_after_its_partition_was_released_is_counted_folded_behind(
+    clock: list[float],
+) -> None:
+    """The one way live folding leaves replay's order, made visible per task."""
+    holder: list[InputTasks] = []
+    driver = Driver(Processor(), lambda r: None, on_fold=lambda i: holder[0].folded(i))
+    tasks = InputTasks(driver, ("clicks",), max_buffered=100, max_idle_ms=500)
+    holder.append(tasks)
+    tasks.assign({A: 0, B: 0})
+    tasks.add(A, [rec(0, 1), rec(1, 10)])
+    tasks.add(B, [rec(0, 2)])
+    hw: dict[Any, int | None] = {A: 2, B: 1}
+    driver.run()
+    tasks.release_idle(hw, 0.0)
+    driver.run()
+    assert [r[3] for r in tasks.per_task().values()] == [0, 0]  # 1, 2 in order; 10 waits
+    clock[0] = 0.6
+    tasks.release_idle(hw, 0.6)  # B caught up and silent for 0.6 s: released, 10 folds
+    driver.run()
+    tasks.add(B, [rec(1, 7)])  # B's 7 comes too late: replay would have folded it before 10
+    driver.run()
+    tasks.add(A, [rec(2, 11)])
+    tasks.add(B, [rec(2, 12)])
+    driver.run()  # 11 and 12 are in order: not behind
+    report = tasks.per_task()
+    assert report[1][3] == 1 and report[0][3] == 0
+    assert report[1][2] > 0  # B was waited for
+    assert [r[3] for r in tasks.per_task().values()] == [0, 0]  # counts are since the last call
