@@ -40,6 +40,14 @@ class RecsConfig:
         it / this), however long ago: a complement still missing weeks later is still
         worth showing (SAR never forgets it); a learned pair's lag stays bounded by
         ``follow_days``.
+    held_seeds
+        The user's most-bought items (decayed counts, however long ago) that also seed
+        the same-basket reach, as SAR's purchase set does: "bought with X" by other
+        customers, for X the user's usual items, not only the newest ``max_seeds``
+        touched. 0 turns it off.
+    held_seed_weight
+        Seed weight of the user's most-bought item; the others weigh in proportion to
+        their counts.
     slots
         ``"learned"``: repeat and new items compete through calibrated next-order
         hit probabilities, measured prequentially (see
@@ -123,6 +131,8 @@ class RecsConfig:
     follow_half_life_days: float = 20.0
     follow_weight: float = 1.0
     max_follow_seeds: int = 12
+    held_seeds: int = 12
+    held_seed_weight: float = 0.5
     follow_seed_half_life_days: float = 60.0
     slots: Slots = "learned"
     calibration_prior: float = 5.0
@@ -160,6 +170,8 @@ class RecsConfig:
             (self.follow_half_life_days > 0, "follow_half_life_days must be > 0"),
             (self.follow_weight >= 0, "follow_weight must be >= 0"),
             (self.max_follow_seeds >= 0, "max_follow_seeds must be >= 0"),
+            (self.held_seeds >= 0, "held_seeds must be >= 0 (0 = off)"),
+            (self.held_seed_weight >= 0, "held_seed_weight must be >= 0"),
             (self.follow_seed_half_life_days > 0, "follow_seed_half_life_days must be > 0"),
             (self.slots in ("learned", "fixed"), "slots must be 'learned' or 'fixed'"),
             (self.calibration_prior > 0, "calibration_prior must be > 0"),

@@ -5,7 +5,9 @@ Candidates come from two slot sources that compete for the top ``k``:
 * **new items** (the *discovery ranking*, items the user does not hold), scored by
   co-occurrence at three reaches -- for each of the ``max_seeds`` newest recent items
   ``i``: the same-basket ``sim(i, j)`` and the same-session one (x
-  ``session_weight``); for each of the ``max_follow_seeds`` most recently bought
+  ``session_weight``); for each of the user's ``held_seeds`` most-bought items, the
+  same-basket ``sim(i, j)`` again, weighted by the item's purchase share (SAR's
+  purchase-set reach); for each of the ``max_follow_seeds`` most recently bought
   items: the same-user "bought ``i``, then ``j`` within ``follow_days``"
   (:mod:`~insight_stream.models.recs.followup`, x ``follow_weight``) -- plus
   ``category_weight`` x popularity in the user's favourite categories and

@@ -162,6 +162,13 @@ def _seeds(rec: Recommender, u: RecsUser, now_ms: int, skip_session: bool) -> li
             entry = session.get(item)
             if entry is not None and sw > 0.0:
                 out.append((SESSION, item, w * sw, entry[0], entry[1]))
+    if cfg.held_seeds > 0 and cfg.held_seed_weight > 0.0:
+        # SAR's reach: the user's usual items (decayed purchase counts), however long ago
+        # they were last touched, seed the same-basket lists ("bought with X" by others)
+        basket, hw = rec.cooc.lists, cfg.held_seed_weight
+        for item, share in u.most_bought(cfg.held_seeds, basket):
+            entry = basket[item]
+            out.append((BASKET, item, hw * share, entry[0], entry[1]))
     if cfg.follow_days > 0.0 and cfg.max_follow_seeds > 0 and cfg.follow_weight > 0.0:
         minute = now_ms // 60_000
         lists, half = rec.follow.lists, cfg.follow_seed_half_life_days * 1440

@@ -117,6 +117,24 @@ class RecsUser:
         )
         return [(item, -neg) for neg, item in picked[:n]]
 
+    def most_bought(self, n: int, among: Container[str]) -> list[tuple[str, float]]:
+        """Up to ``n`` held items that are in ``among``, most bought first (decayed
+        purchase counts, ties by id), as ``(item, count / the user's top count)``.
+
+        >>> u = RecsUser()
+        >>> u.buy(["a", "b"], 0, 1e-9, 5, 5); u.buy(["b"], 60_000, 1e-9, 5, 5)
+        >>> [(i, round(s, 2)) for i, s in u.most_bought(5, {"a", "b"})]
+        [('b', 1.0), ('a', 0.5)]
+        """
+        counts = self.counts
+        top = max(counts, default=0.0)
+        if top <= 0.0:
+            return []
+        picked = sorted(
+            [(-c, item) for item, c in zip(self.bought, counts, strict=True) if item in among]
+        )
+        return [(item, -neg / top) for neg, item in picked[:n]]
+
     def touch(
         self, item: str, ts: int, kind: int, session: str | None, gap_ms: float, max_recent: int
     ) -> list[str] | None:
