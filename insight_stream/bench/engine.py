@@ -145,9 +145,10 @@ def _stage_split(sim: SimConfig, limit: int) -> dict[str, float]:
         def __getattr__(self, name: str) -> Any:
             return getattr(self._inner, name)
 
-    proc.recs = Timed(proc.recs, {"on_click": "recommendations", "on_order": "recommendations"})
+    recs = dict.fromkeys(("learn_click", "learn_order", "apply"), "recommendations")
+    proc.recs = Timed(proc.recs, recs)  # learning now and at the epoch end (apply)
     proc.churn = Timed(proc.churn, {"on_event": "churn", "next_check_ms": "timers"})
-    proc.segments = Timed(proc.segments, {"learn": "segments", "predict": "segments"})
+    proc.segments = Timed(proc.segments, dict.fromkeys(("observe", "apply", "predict"), "segments"))
     proc._fire_timers = timed(proc._fire_timers, "timers")
     proc._snapshot_for_quality = timed(proc._snapshot_for_quality, "quality_tracking")
     n = 0

@@ -14,12 +14,17 @@ from typing import Any, Protocol
 
 from insight_stream.events.inputs import Event
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 """Version of the persisted engine state (user blobs, shared blob, changelog records).
 
 1: the first landing (positional pickles, no header). 2: a one-byte header on every blob,
-drain windows and dirty users in the shared blob. Bump it whenever a persisted layout changes.
+drain windows and dirty users in the shared blob. 3: the shared blob holds the open model
+epoch's queued learning (processor/epochs.py). Bump it whenever a persisted layout changes.
 """
+
+READABLE_FORMATS = (2, 3)
+"""Formats this build restores. A format-2 shared blob learnt at every event, so it restores
+with nothing queued; user blobs are the same in both. Format 1 is refused by name."""
 
 
 class StateFormatError(RuntimeError):

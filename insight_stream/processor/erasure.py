@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from insight_stream.processor.epochs import forget_user
+
 if TYPE_CHECKING:
     from insight_stream.processor.processor import Processor
 
@@ -31,6 +33,7 @@ def erase_user(proc: Processor, uid: str) -> None:
     proc._touched.pop(uid, None)
     proc.timers.discard(uid)  # inactivity timer (the dedup ring lived in UserState)
     proc.segments.forget(uid)  # warm-up sample
+    forget_user(proc, uid)  # queued warm-up ops of the open epoch (processor/epochs.py)
     proc._changed[uid] = None  # -> store delete + changelog tombstone at the checkpoint
     proc.tombstones[uid] = None  # -> tombstone profile at the next drain
     proc.erasures += 1

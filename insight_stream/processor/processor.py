@@ -7,7 +7,7 @@ is published once. Alerts are queued at once. See ``CONTRACT.md`` beside this fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from insight_stream.events.inputs import ClickEvent, ControlEvent, Event, OrderEvent
@@ -17,8 +17,7 @@ from insight_stream.models.drift import DriftMonitor
 from insight_stream.models.profile import DAY_MS, ProfileState
 from insight_stream.models.recs import Recommender
 from insight_stream.models.segments import Segmenter
-from insight_stream.models.segments.borderline import distance
-from insight_stream.processor import snapshot
+from insight_stream.processor import epochs, snapshot
 from insight_stream.processor.config import EngineConfig
 from insight_stream.processor.contract import (
     Checkpoint,
@@ -94,6 +93,10 @@ class Processor:
         self.late_events = 0
         self.fairness = FairnessMonitor()  # derived from users: not checkpointed
         self.drift = DriftMonitor()  # checkpointed with the shared models
+        self.model_ops: list[epochs.Op] = []  # this epoch's learning (processor/epochs.py)
+        self.population: Callable[[], Iterable[tuple[str, UserState]]] = self._in_order
+        """Users the population refits learn from, sorted by id: this engine's own, or
+        the whole group's where engines share their models (processor/epochs.py)."""
 
     # -- input ------------------------------------------------------------------------
     def process(self, ev: Event) -> None:
@@ -127,7 +130,7 @@ class Processor:
         if ts > self.stream_time:
             self.stream_time = ts
             if ts >= self._next_housekeeping:
-                self._refit_models(ts)
+                epochs.end_epochs(self, ts)
             due = self.timers.next_due()
             if due is not None and due <= ts:
                 self._fire_timers(ts)
@@ -151,7 +154,9 @@ class Processor:
             if sid is not None and sid != p.session and self.config.track_quality:
                 self._snapshot_for_quality(uid, u, sid, ts)
             p.on_click(ev, self.config.profile)
-            self.recs.on_click(u.recs, ev)
+            op = self.recs.learn_click(u.recs, ev)
+            if op is not None:
+                self.model_ops.append((self._next_housekeeping, epochs.RECS, op))
             self.churn.on_event(u.churn, ev)
             if p.sessions != sessions:
                 self._segment(uid, u, ts)
@@ -162,7 +167,9 @@ class Processor:
             p.on_order(ev, self.config.profile)
             self.churn.on_event(u.churn, ev)
             self._segment(uid, u, ts)
-            self.recs.on_order(u.recs, ev, u.segment)
+            op = self.recs.learn_order(u.recs, ev, u.segment)
+            if op is not None:
+                self.model_ops.append((self._next_housekeeping, epochs.RECS, op))
         if ts >= u.updated_at:
             u.updated_at = ts
         if u.timer_at is None or u.timer_at > ts + self._first_check:
@@ -180,7 +187,8 @@ class Processor:
         """Move stream time forward while input is idle, firing due timers (liveness)."""
         if now_ms > self.stream_time:
             self.stream_time = now_ms
-            self._refit_models(now_ms)
+            if now_ms >= self._next_housekeeping:
+                epochs.end_epochs(self, now_ms)
             self._fire_timers(now_ms)
 
     # -- timers and alerts ---------------------------------------------------------------
@@ -211,8 +219,8 @@ class Processor:
     def _refit_models(self, now: int) -> None:
         """Population refits on event-time schedules (churn parameters, segment refinement).
 
-        Checked once per hour of event time (aligned, so a restored engine checks
-        at the same instants as an uninterrupted one).
+        Checked at every hour boundary of event time (``now``), so a restored engine, or one
+        holding other partitions, checks at the same instants.
         """
         self._next_housekeeping = next_hour(now)
         day = now // DAY_MS
@@ -257,7 +265,7 @@ class Processor:
         return ((uid, users[uid]) for uid in sorted(users))
 
     def _profiles(self) -> Iterable[ProfileState]:
-        return (u.profile for _, u in self._in_order())
+        return (u.profile for _, u in self.population())
 
     def _check_alert(self, uid: str, u: UserState, now: int) -> float:
         """Queue an alert if the policy raises one; returns the risk at ``now``.
@@ -275,7 +283,7 @@ class Processor:
         return risk
 
     def _churn_users(self) -> Iterable[Any]:
-        return (u.churn for _, u in self._in_order())
+        return (u.churn for _, u in self.population())
 
     def _snapshot_for_quality(self, uid: str, u: UserState, sid: str, ts: int) -> None:
         snapshot_for_quality(self, uid, u, sid, ts)  # processor/quality.py
@@ -348,16 +356,15 @@ class Processor:
         return out
 
     def _segment(self, uid: str, u: UserState, ts: int) -> None:
-        """Learn from and (re)assign the user's segment, at their own events only.
+        """Queue learning from, and (re)assign, the user's segment, at their own events only.
 
         Assigning here rather than at drain keeps state independent of when
         batches happen to be flushed (crash-restart equals an uninterrupted run).
         """
-        seg = self.segments.learn(uid, u.profile, ts)
-        if seg is None:
-            seg = self.segments.predict(u.profile)
-        elif not self.segments.learned & 3:  # 1 learning event in 4: enough for ADWIN
-            self.drift.update("segment_inertia", distance(self.segments, u.profile, seg), ts)
+        op = self.segments.observe(uid, u.profile, ts)
+        if op is not None:
+            self.model_ops.append((self._next_housekeeping, epochs.SEGMENTS, op))
+        seg = self.segments.predict(u.profile)  # the centres as the epoch started
         if seg != u.segment:
             if u.segment is not None:
                 self.seg_sizes[u.segment] -= 1

@@ -13,6 +13,8 @@ from __future__ import annotations
 import zlib
 from typing import TYPE_CHECKING
 
+from insight_stream.processor.epochs import DRIFT
+
 if TYPE_CHECKING:
     from insight_stream.events.inputs import OrderEvent
     from insight_stream.processor.processor import Processor
@@ -44,4 +46,4 @@ def score_quality(proc: Processor, uid: str, u: UserState, ev: OrderEvent) -> No
     proc.quality_hits += hit
     proc.quality_hits_repeat += any(h and r for h, r in zip(hits, held, strict=True))
     proc.quality_hits_new += any(h and not r for h, r in zip(hits, held, strict=True))
-    proc.drift.update("recs_hit_rate", float(hit), ev.ts)
+    proc.model_ops.append((proc._next_housekeeping, DRIFT, ("recs_hit_rate", float(hit), ev.ts)))

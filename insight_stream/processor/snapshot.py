@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from insight_stream.models.drift import DriftMonitor
 from insight_stream.models.profile import DAY_MS
-from insight_stream.processor.contract import STATE_FORMAT, Checkpoint, StateFormatError
+from insight_stream.processor.contract import (
+    READABLE_FORMATS,
+    STATE_FORMAT,
+    Checkpoint,
+    StateFormatError,
+)
 from insight_stream.processor.state import UserState
 
 if TYPE_CHECKING:
@@ -68,6 +73,7 @@ def shared_state(proc: Processor) -> dict[str, Any]:
         "window": (list(proc._dirty), proc._pending),
         "drift": proc.drift,
         "quality_pending": proc._quality_pending,
+        "model_ops": proc.model_ops,
     }
 
 
@@ -100,7 +106,7 @@ def _restore(
         proc.segments, proc.recs, proc.churn = s["segments"], s["recs"], s["churn"]
         proc.alert_policy = s["alert_policy"]
         proc.stream_time = s["stream_time"]
-        proc._next_housekeeping = next_hour(proc.stream_time)
+        proc._next_housekeeping = next_hour(proc.stream_time) if proc.stream_time else 0
         proc._versions_day = proc.stream_time // DAY_MS  # next version at the next day start
         counters = (*s["counters"], 0, 0)[:6]  # older checkpoints: no repeat/new split
         proc.events, proc.alerts_total, proc.quality_orders, proc.quality_hits = counters[:4]
@@ -112,6 +118,8 @@ def _restore(
         # added after format 2 shipped: older shared blobs restore with fresh ones
         proc.drift = s.get("drift") or DriftMonitor()
         proc._quality_pending = dict(s.get("quality_pending", {}))
+        # format 2 learnt at every event: nothing was left queued
+        proc.model_ops = list(s.get("model_ops", []))
     for uid, blob in users:
         u: UserState = pickle.loads(_payload(blob, f"state of user {uid}"))
         proc.users[uid] = u
@@ -132,7 +140,7 @@ _HEADER = bytes([STATE_FORMAT])
 def blob_format(blob: bytes) -> int:
     """The state format of a blob: its header byte; headerless pickles are format 1.
 
-    >>> blob_format(_HEADER + b"..."), blob_format(b"\\x80\\x05...")
+    >>> blob_format(bytes([2]) + b"..."), blob_format(b"\\x80\\x05...")
     (2, 1)
     """
     return 1 if blob[:1] == b"\x80" else blob[0]
@@ -140,7 +148,7 @@ def blob_format(blob: bytes) -> int:
 
 def _payload(blob: bytes, what: str) -> memoryview:
     found = blob_format(blob)
-    if found != STATE_FORMAT:
+    if found not in READABLE_FORMATS:
         raise StateFormatError(
             f"{what} was written in state format {found}; this build reads format "
             f"{STATE_FORMAT}. Restore from the changelog or rebuild from the input "

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from insight_stream.processor.contract import STATE_FORMAT
+from insight_stream.processor.contract import READABLE_FORMATS, STATE_FORMAT
 from insight_stream.processor.engine_file import changed_state_settings
 
 USERS_TABLE = """CREATE TABLE IF NOT EXISTS users (
@@ -153,6 +153,15 @@ class CheckpointStore:
                 )
                 return
             found = "1"
+        if int(found) in READABLE_FORMATS and int(found) != STATE_FORMAT:
+            # Older blobs stay readable; the file now receives this format's, so a build
+            # that reads only the older one must refuse it from here on.
+            self._db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'state_format'", (str(STATE_FORMAT),)
+            )
+            log.info("checkpoint store %s: state format %s read as %d", self.path, found,
+                     STATE_FORMAT)
+            return
         if int(found) != STATE_FORMAT:
             raise StoreMismatchError(
                 f"{self.path} holds state in format {found}; this build reads format "

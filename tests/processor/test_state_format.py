@@ -36,7 +36,7 @@ def test_first_format_checkpoint_is_refused_naming_both_formats() -> None:
     expected = orjson.loads((FIXTURES / "checkpoint-format1.expected.json").read_bytes())
     assert len(users) == expected["users"]
     assert blob_format(shared) == 1 and blob_format(users[0][1]) == 1
-    with pytest.raises(StateFormatError, match=r"format 1; this build reads format 2"):
+    with pytest.raises(StateFormatError, match=r"format 1; this build reads format 3"):
         Processor().restore(iter(users), shared)
     with pytest.raises(StateFormatError, match="state of user"):
         Processor().restore(iter(users), None)

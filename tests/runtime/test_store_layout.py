@@ -2,7 +2,7 @@
 
 ``fixtures/store-layout1`` was written by the build before layout 2 (commit 7df423e: users in
 a WITHOUT ROWID table, state format 2); the expected facts beside it were taken from the
-engine that wrote it.
+engine that wrote it. It is also the test that state of the previous format (2) restores.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from insight_stream.processor import Processor
+from insight_stream.processor import STATE_FORMAT, Processor
 from insight_stream.runtime.checkpoint import STORE_LAYOUT, CheckpointStore, StoreMismatchError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -26,6 +26,14 @@ def _users_sql(path: Path) -> str:
     db = sqlite3.connect(path)
     try:
         return str(db.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _meta(path: Path, key: str) -> str:
+    db = sqlite3.connect(path)
+    try:
+        return str(db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
     finally:
         db.close()
 
@@ -53,6 +61,7 @@ def test_a_layout1_directory_is_migrated_without_changing_a_byte(layout1: Path) 
         )
         shared = store.load_shared()
     assert "WITHOUT ROWID" not in _users_sql(layout1 / "checkpoint.sqlite").upper()
+    assert _meta(layout1 / "checkpoint.sqlite", "state_format") == str(STATE_FORMAT)  # 2 -> 3
     engine = Processor()
     engine.restore(((u, b) for u, (_, b) in users.items()), shared)
     assert engine.stream_time == expected["stream_time"]

@@ -56,6 +56,7 @@ from insight_stream.models.recs.user import CART, VIEW, RecsUser
 _intern = sys.intern
 _CLICK_KINDS = {"product_view": VIEW, "add_to_cart": CART, "wishlist": CART}
 _MINUTE = 60_000
+_OP_SESSION, _OP_ORDER, _OP_REVERSED = 0, 1, 2  # kinds of learning ops (see ``apply``)
 
 Recommendation = tuple[str, float, str, str | None]
 """(item_id, score, reason, because_of)."""
@@ -151,95 +152,149 @@ class Recommender:
 
     def on_click(self, u: RecsUser, event: ClickEvent) -> None:
         """Views, carts and wishlists: the user's recent items and session co-occurrence."""
-        kind = _CLICK_KINDS.get(event.type)
-        item = event.item_id
-        if kind is None or item is None:
-            return
-        cfg = self.config
-        item = _intern(item)
-        partners = u.touch(item, event.ts, kind, event.session_id, self._gap_ms, cfg.recent_items)
-        if partners is None or cfg.session_weight <= 0.0:
-            return
-        g = self._weight(event.ts)
-        pairs = partners[-cfg.session_pairs :] if cfg.session_pairs else []
-        self.session.add_session_item(item, pairs, g, g)
+        op = self.learn_click(u, event)
+        if op is not None:
+            self.apply(op)
 
     def on_order(self, u: RecsUser, event: OrderEvent, segment_id: int | None = None) -> None:
         """Placed orders first score the slot sources (prequential calibration), then
         teach co-occurrence at every reach, popularity, re-buy rates and the user's
         purchases; cancellations and returns take the purchase back from the user's
         counts only."""
+        op = self.learn_order(u, event, segment_id)
+        if op is not None:
+            self.apply(op)
+
+    # -- learning in two halves: the user's state now, the shared models at apply -------
+    #
+    # ``learn_*`` update the user's own state and return an *op*: plain data holding
+    # all the shared models need, read from the user before the update and from the
+    # shared models as they are (they are not changed). ``apply`` folds an op into the
+    # shared models. ``on_click``/``on_order`` do both at once; the Processor queues
+    # the ops and applies them at event-time epoch ends (processor/epochs.py), so every
+    # read within an epoch sees the models as the epoch started.
+
+    def learn_click(self, u: RecsUser, event: ClickEvent) -> tuple | None:
+        """The user's recent items now; the op teaches session co-occurrence."""
+        kind = _CLICK_KINDS.get(event.type)
+        item = event.item_id
+        if kind is None or item is None:
+            return None
+        cfg = self.config
+        item = _intern(item)
+        partners = u.touch(item, event.ts, kind, event.session_id, self._gap_ms, cfg.recent_items)
+        if partners is None or cfg.session_weight <= 0.0:
+            return None
+        pairs = partners[-cfg.session_pairs :] if cfg.session_pairs else []
+        return (_OP_SESSION, event.ts, item, pairs)
+
+    def learn_order(
+        self, u: RecsUser, event: OrderEvent, segment_id: int | None = None
+    ) -> tuple | None:
+        """The user's purchases (and calibration record) now; the op teaches the rest."""
         items = list(dict.fromkeys([_intern(line.item_id) for line in event.lines]))
         if not items:
-            return
+            return None
         cfg = self.config
+        ts = event.ts
         if event.type != "order_placed":
-            u.unbuy(items, event.ts, self._user_inv_tau, event.type == "order_cancelled")
-            self.n_reversed += 1
-            return
-        g = self._weight(event.ts)
-        for line in event.lines:
-            if line.category is not None:
-                self.rates.category[_intern(line.item_id)] = _intern(line.category)
+            u.unbuy(items, ts, self._user_inv_tau, event.type == "order_cancelled")
+            return (_OP_REVERSED,)
+        cats = [
+            (_intern(line.item_id), _intern(line.category))
+            for line in event.lines
+            if line.category is not None
+        ]
+        calib = None
         if u.bought and u.orders > 0.0:
-            self._calibrate(u, items, event.ts, segment_id, g)
-        cooc = self.cooc
-        cooc.add_basket(items, g, cfg.max_basket)
-        self.popular.add(items, g, segment_id)
-        if cfg.category_weight > 0.0:
-            by_category: dict[str, list[str]] = {}
-            for line in event.lines:
-                if line.category is not None:
-                    by_category.setdefault(line.category, []).append(_intern(line.item_id))
-            add_to = self.by_category.add_to
-            for category, bought in by_category.items():
-                add_to(category, bought, g)
+            calib = self._calibrate(u, items, ts, segment_id, self._now_weight(ts))
+        seeds: list[str] = []
         n = min(u.session_n, cfg.session_pairs)
-        if n and cfg.session_weight > 0.0 and event.ts - (u.recent_meta[-1] >> 2) <= self._gap_ms:
+        if n and cfg.session_weight > 0.0 and ts - (u.recent_meta[-1] >> 2) <= self._gap_ms:
             # Items viewed in the session that led to this order ("viewed X, bought Y").
             basket = dict.fromkeys(items)
-            for seed in u.recent[-n:]:
-                if seed not in basket:
-                    for item in items[: cfg.max_basket]:
-                        self.session.add_pair(seed, item, g)
+            seeds = [seed for seed in u.recent[-n:] if seed not in basket]
+        adopted = before = None
         if cfg.follow_days > 0.0:
             held = dict.fromkeys(u.bought)
             adopted = [i for i in items if i not in held and not u.may_own(i)]
             before = [(i, m) for i, m in zip(u.bought, u.last, strict=True) if m > 0]
+        u.buy(items, ts, self._user_inv_tau, cfg.max_user_items, cfg.recent_items)
+        return (_OP_ORDER, ts, items, cats, segment_id, calib, seeds, adopted, before)
+
+    def apply(self, op: tuple) -> None:
+        """Fold an op of :meth:`learn_click` or :meth:`learn_order` into the shared models."""
+        kind = op[0]
+        if kind == _OP_SESSION:
+            _, ts, item, pairs = op
+            g = self._weight(ts)
+            self.session.add_session_item(item, pairs, g, g)
+            return
+        if kind == _OP_REVERSED:
+            self.n_reversed += 1
+            return
+        _, ts, items, cats, segment_id, calib, seeds, adopted, before = op
+        cfg = self.config
+        g = self._weight(ts)
+        category = self.rates.category
+        for item, cat in cats:
+            category[item] = cat
+        if calib is not None:
+            repeats, trials, hits, scores = calib
+            blend = self.blend
+            for cell, x, hit in repeats:
+                blend.observe_repeat(cell, x, hit, g)
+            self.rates.observe(trials, g)
+            blend.observe_new(hits, g, scores)
+        self.cooc.add_basket(items, g, cfg.max_basket)
+        self.popular.add(items, g, segment_id)
+        if cfg.category_weight > 0.0 and cats:
+            by_category: dict[str, list[str]] = {}
+            for item, cat in cats:
+                by_category.setdefault(cat, []).append(item)
+            add_to = self.by_category.add_to
+            for cat, bought in by_category.items():
+                add_to(cat, bought, g)
+        if seeds:
+            add_pair, basket = self.session.add_pair, items[: cfg.max_basket]
+            for seed in seeds:
+                for item in basket:
+                    add_pair(seed, item, g)
+        if adopted is not None:
             self.follow.add_adoptions(
                 adopted,
                 before,
-                event.ts // _MINUTE,
+                ts // _MINUTE,
                 g,
                 cfg.follow_days * 1440,
                 cfg.follow_half_life_days * 1440,
             )
-        u.buy(items, event.ts, self._user_inv_tau, cfg.max_user_items, cfg.recent_items)
 
     def _calibrate(
         self, u: RecsUser, items: list[str], ts: int, segment_id: int | None, g: float
-    ) -> None:
-        """Score both slot sources against this order before learning it."""
+    ) -> tuple:
+        """Score both slot sources against this order before learning it: the user's
+        discovery record now, the observations for the shared calibration in the op."""
         basket = set(items)
         minute = ts // _MINUTE
-        rates, blend = self.rates, self.blend
+        rates = self.rates
         a = self.config.share_prior * self._user_inflation(u, ts)
         inv_orders = 1.0 / (u.orders + a)
         trials = []
+        repeats = []
         for item, c, last in zip(u.bought, u.counts, u.last, strict=True):
             hit = item in basket
             trials.append((item, hit))
             rate = rates.rate(item, g)
             x = (c + a * rate) * inv_orders
             days = (minute - last) / 1440.0 if last > 0 else 1e9
-            blend.observe_repeat(repeat_cell(rate, days, x), x, hit, g)
-        rates.observe(trials, g)
+            repeats.append((repeat_cell(rate, days, x), x, hit))
         scored = discovery(self, u, ts, segment_id, None, skip_session=True)
         ranked = top_new(scored, u, 10)
         hits = [item in basket for item, _ in ranked]
-        blend.observe_new(hits, g, [s for _, s in ranked])
         u.disc_hits = USER_DECAY * u.disc_hits + sum(hits)
         u.disc_n = USER_DECAY * u.disc_n + 1.0
+        return (repeats, trials, hits, [s for _, s in ranked])
 
     # -- scoring ---------------------------------------------------------------------
 

@@ -56,14 +56,18 @@ def runner_up(
     }
 
 
-def distance(seg: Segmenter, p: ProfileState, j: int) -> float:
-    """Distance of a profile to the centre of segment ``j`` (the inertia drift signal)."""
+def distance(seg: Segmenter, row: list[float], j: int) -> float:
+    """Distance of a feature row (``transform(raw_features(p))``) to the centre of segment
+    ``j`` (the inertia drift signal)."""
     assert seg.km is not None
-    return math.dist(_z(seg, p), _centres(seg)[j])
+    return math.dist(_z_row(seg, row), _centres(seg)[j])
 
 
 def _z(seg: Segmenter, p: ProfileState) -> list[float]:
-    t = transform(raw_features(p))
+    return _z_row(seg, transform(raw_features(p)))
+
+
+def _z_row(seg: Segmenter, t: list[float]) -> list[float]:
     mean, std = seg.mean, seg.std
     return [(t[i] - mean[i]) / std[i] * WEIGHTS[i] for i in range(N_FEATURES)]
 

@@ -177,21 +177,45 @@ class Segmenter:
         return self._warm.progress()
 
     def _z(self, p: ProfileState) -> dict[int, float]:
-        t = transform(raw_features(p))
+        return self._z_row(transform(raw_features(p)))
+
+    def _z_row(self, t: list[float]) -> dict[int, float]:
         mean, std, w = self.mean, self.std, WEIGHTS
         return {i: (t[i] - mean[i]) / std[i] * w[i] for i in range(N_FEATURES)}
 
     def learn(self, user_id: str, p: ProfileState, now: int) -> int | None:
         """Fold one user's current features in; returns the segment it moved (or None)."""
+        op = self.observe(user_id, p, now)
+        return None if op is None else self.apply(op)
+
+    def observe(self, user_id: str, p: ProfileState, now: int) -> tuple | None:
+        """What :meth:`apply` needs to learn from this profile later (plain data), or None.
+
+        The user id is kept only while warming up (the sample is keyed by it), so an
+        op held for later names nobody once the centres exist.
+        """
         if self.km is None:
-            if self._warm.add(user_id, p.sessions, transform(raw_features(p)), now):
+            return (user_id, p.sessions, transform(raw_features(p)), now)
+        if p.sessions < self.config.min_sessions:
+            return None
+        return (None, p.sessions, transform(raw_features(p)), now)
+
+    def apply(self, op: tuple) -> int | None:
+        """Learn an op of :meth:`observe`: the warm-up sample, or one KMeans step.
+
+        Returns the segment that moved, if any. Ops are applied in the order they were
+        observed, so the centres depend on the input order only.
+        """
+        user_id, sessions, row, now = op
+        if self.km is None:
+            if user_id is not None and self._warm.add(user_id, sessions, row, now):
                 self._seed(now)
             return None
-        if p.sessions < self.config.min_sessions:
+        if sessions < self.config.min_sessions:
             return None
         self.learned += 1
         self._portraits = None
-        return self.km.learn_predict_one(self._z(p))
+        return self.km.learn_predict_one(self._z_row(row))
 
     def forget(self, user_id: str) -> None:
         """Erasure: the warm-up sample is the only place the segmenter keys by user id."""
