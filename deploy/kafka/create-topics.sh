@@ -25,5 +25,8 @@ create "${DLQ_TOPIC:-insight.dlq}" --config retention.ms=1209600000
 # Per-user engine state (docs/checkpointing.md), restored from here when a replica has no
 # local copy: compacted, one partition per input partition, as `run` itself would create it.
 create "${CHANGELOG_TOPIC:-insight-stream.state-changelog}" --config cleanup.policy=compact
+# Every replica's hourly model epochs (docs/checkpointing.md, "Shared models"): read by all
+# replicas so they hold one set of models; one partition per input partition, not compacted.
+create "${MODEL_TOPIC:-insight-stream.model-ops}"
 
 "$TOPICS" --bootstrap-server "$BOOTSTRAP" --describe

@@ -123,6 +123,7 @@ def evaluate_cdnow(
     now_ms = cut_ms - 1  # the last instant of the calibration period
     engine.advance_time(now_ms)
     if driver is not None:
+        driver.emit_sealed()
         driver.drain(seal=False)
     params = engine.churn.fit(engine.churn_users(), now_ms)
 

@@ -133,6 +133,7 @@ def evaluate_simulated(
     truth = shop.truth
     end = truth.end_ms
     proc.advance_time(end)  # the end of the window: silent customers' timers fire
+    driver.emit_sealed()
     driver.drain(seal=False)
     if on_progress and done:
         on_progress(done)

@@ -84,13 +84,32 @@ class Engine(Protocol):
     """
 
     stream_time: int
+    model_ops: list[Any]
+    """The open model epochs' queued learning (processor/epochs.py)."""
+    population: Any
+    """Callable giving the ``(user_id, state)`` pairs population refits learn from."""
+    seal_every: int
+    """Records (the group's) after which a coalescing window closes, at the next epoch end."""
+    sealed: list[Outputs]
+    """Windows sealed at epoch boundaries, not yet taken (:meth:`take_sealed`)."""
+    record_counts: dict[int, dict[int, int]]
+    """Epoch end -> input partition -> records folded (published to the group)."""
+    group_records: dict[int, int]
+    """Epoch end -> records the whole group folded (set by the runtime)."""
+
+    def take_sealed(self) -> list[Outputs]: ...
+
+    @property
+    def epoch_end(self) -> int:
+        """The event-time boundary at which the open model epoch closes (0: none yet)."""
+        ...
 
     @property
     def pending(self) -> int:
         """Records processed since the last sealed drain."""
         ...
 
-    def process(self, ev: Event) -> None: ...
+    def process(self, ev: Event, source: tuple[str, int] = ("", 0)) -> None: ...
 
     def advance_time(self, now_ms: int) -> None: ...
 

@@ -80,20 +80,25 @@ class Driver:
         router: Router | None = None,
         on_fold: Callable[[Pending], None] | None = None,
         guard: AbstractContextManager[object] | None = None,
+        gate: Callable[[Pending], bool] | None = None,
     ) -> None:
         """``on_fold`` sees every event folded in (the runtime maps users to partitions);
         ``guard`` is held around each ``process`` call, the only step that changes what
-        readers of live state see (the runtime's lock for interactive queries)."""
+        readers of live state see (the runtime's lock for interactive queries); ``gate``
+        may hold the next event back (False): the runtime waits there for the group to
+        close a model epoch (runtime/model_topic.py)."""
         if flush_events < 1:
             raise ValueError("flush_events must be >= 1")
         self.engine = engine
         self.emit = emit
         self.flush_events = flush_events
+        engine.seal_every = flush_events  # windows close at the first epoch end past it
         self.router = router or Router()
         self.merger = Merger()
         self.stats = DriverStats()
         self.on_fold = on_fold
         self.guard = guard
+        self.gate = gate
 
     # -- sources ----------------------------------------------------------------------
     def add_source(self, key: Hashable) -> None:
@@ -125,8 +130,13 @@ class Driver:
     # -- the loop ---------------------------------------------------------------------
     def run(self, limit: int | None = None) -> int:
         """Fold buffered events in merged order until blocked or empty; returns how many."""
-        pop, fold, n = self.merger.pop, self.fold, 0
+        merger, fold, gate, n = self.merger, self.fold, self.gate, 0
+        pop = merger.pop
         while limit is None or n < limit:
+            if gate is not None:
+                head = merger.peek()
+                if head is None or not gate(head):
+                    break
             item = pop()
             if item is None:
                 break
@@ -139,11 +149,12 @@ class Driver:
         engine = self.engine
         try:
             guard = self.guard
+            source = (item.topic, item.partition or 0)
             if guard is None:  # no concurrent readers: not even a null context per event
-                engine.process(item.event)
+                engine.process(item.event, source)
             else:
                 with guard:
-                    engine.process(item.event)
+                    engine.process(item.event, source)
         except RejectedEvent as exc:
             self._reject(item, exc.reason, exc.message)
             return False
@@ -154,9 +165,15 @@ class Driver:
         self.stats.events += 1
         if self.on_fold is not None:
             self.on_fold(item)
-        if engine.pending >= self.flush_events:
-            self.drain(seal=True)
+        if engine.sealed:  # windows the engine sealed at epoch boundaries while folding
+            self.emit_sealed()
         return True
+
+    def emit_sealed(self) -> None:
+        """Emit the windows the engine sealed at epoch boundaries (while folding, or when
+        the runtime moved stream time on: ``advance_time``)."""
+        for out in self.engine.take_sealed():
+            self._route(out)
 
     def process(self, event: Event) -> bool:
         """Fold one event directly (sources that are a single ordered stream already)."""
@@ -176,12 +193,15 @@ class Driver:
     def drain(self, seal: bool = True, everyone: bool = True, profiles: bool = True) -> Outputs:
         """Drain the engine (see :meth:`Processor.drain`) and emit the routed records."""
         out = self.engine.drain(seal=seal, everyone=everyone, profiles=profiles)
+        self._route(out)
+        return out
+
+    def _route(self, out: Outputs) -> None:
         emit = self.emit
         for record in self.router.outputs(out):
             emit(record)
         self.stats.profiles += len(out.profiles)
         self.stats.alerts += len(out.alerts)
-        return out
 
 
 def feed_raw(

@@ -30,10 +30,13 @@ if TYPE_CHECKING:
 RECS, SEGMENTS, DRIFT = 0, 1, 2
 """Which model an op is for."""
 
-Op = tuple[int, int, tuple]
-"""``(epoch end, model, data)``: the boundary at which the op is applied (the end of the
-hour of stream time it was folded in), then ``RECS`` and a ``Recommender.learn_*`` op,
-``SEGMENTS`` and a ``Segmenter.observe`` op, or ``DRIFT`` and ``(detector, value, ts)``."""
+Op = tuple[int, tuple[int, str, int], int, tuple]
+"""``(epoch end, (ts, topic, partition), model, data)``: the boundary at which the op is
+applied (the end of the hour of stream time it was folded in); the merge key of the event
+that queued it (the drive loop's merge orders records by it, so ops of engines holding
+other partitions merge into one engine's order by it); then ``RECS`` and a
+``Recommender.learn_*`` op, ``SEGMENTS`` and a ``Segmenter.observe`` op, or ``DRIFT`` and
+``(detector, value, ts)``."""
 
 
 def end_epochs(proc: Processor, ts: int) -> None:
@@ -52,8 +55,23 @@ def end_epochs(proc: Processor, ts: int) -> None:
         due = proc.timers.next_due()
         if due is not None and due < boundary:
             proc._fire_timers(boundary - 1)
+        seal_window(proc, boundary)
         apply_ops(proc, boundary)
         proc._refit_models(boundary)  # moves _next_housekeeping to the next boundary
+
+
+def seal_window(proc: Processor, boundary: int) -> None:
+    """Count the epoch ending at ``boundary`` into the coalescing window and seal the window
+    once it holds ``seal_every`` records: at a boundary, before its ops are applied, so the
+    profiles it publishes are built from the same state on one engine and on a group. The
+    records are the group's (``group_records``, from the runtime) or, alone, its own."""
+    own = proc.record_counts.pop(boundary, None)
+    n = proc.group_records.pop(boundary, None)
+    if n is None:
+        n = sum(own.values()) if own else 0
+    proc.window_records += n
+    if proc.window_records >= proc.seal_every:
+        proc.sealed.append(proc.drain(seal=True))
 
 
 def apply_ops(proc: Processor, boundary: int) -> int:
@@ -71,7 +89,7 @@ def apply_ops(proc: Processor, boundary: int) -> int:
         return 0
     proc.model_ops = ops[n:]
     recs, segments, drift = proc.recs, proc.segments, proc.drift
-    for _, kind, op in ops[:n]:
+    for _, _, kind, op in ops[:n]:
         if kind == RECS:
             recs.apply(op)
         elif kind == SEGMENTS:
@@ -86,5 +104,5 @@ def apply_ops(proc: Processor, boundary: int) -> int:
 def forget_user(proc: Processor, user_id: str) -> None:
     """Erasure: drop queued ops that name the user (segment warm-up ops only)."""
     ops = proc.model_ops
-    if any(kind == SEGMENTS and op[0] == user_id for _, kind, op in ops):
-        proc.model_ops = [o for o in ops if not (o[1] == SEGMENTS and o[2][0] == user_id)]
+    if any(kind == SEGMENTS and op[0] == user_id for _, _, kind, op in ops):
+        proc.model_ops = [o for o in ops if not (o[2] == SEGMENTS and o[3][0] == user_id)]

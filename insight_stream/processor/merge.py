@@ -94,6 +94,12 @@ class Merger:
             self._idle.discard(key)
         buf.append((ts, item))
 
+    def peek(self) -> Any | None:
+        """The item :meth:`pop` would return next, left in place (None when blocked or empty)."""
+        if self._waiting or not self._heap:
+            return None
+        return self._buffers[self._heap[0][1]][0][1]
+
     def pop(self) -> Any | None:
         """The next item in merged order, or None when empty or blocked on a source."""
         if self._waiting or not self._heap:

@@ -94,13 +94,24 @@ class Processor:
         self.fairness = FairnessMonitor()  # derived from users: not checkpointed
         self.drift = DriftMonitor()  # checkpointed with the shared models
         self.model_ops: list[epochs.Op] = []  # this epoch's learning (processor/epochs.py)
+        self._order: tuple[int, str, int] = (0, "", 0)  # the folding event's merge key
+        # -- coalescing windows end at epoch boundaries (processor/epochs.py) --
+        self.seal_every = self.config.flush_events  # the drive loop sets its flush_events
+        self.window_records = 0  # records the group folded in the window's closed epochs
+        self.record_counts: dict[int, dict[int, int]] = {}  # epoch end -> partition -> records
+        self._epoch_counts: dict[int, int] = {}  # the open epoch's, in record_counts
+        self.group_records: dict[int, int] = {}  # epoch end -> the group's records (runtime)
+        self.sealed: list[Outputs] = []  # windows sealed at boundaries, for the drive loop
         self.population: Callable[[], Iterable[tuple[str, UserState]]] = self._in_order
         """Users the population refits learn from, sorted by id: this engine's own, or
         the whole group's where engines share their models (processor/epochs.py)."""
 
     # -- input ------------------------------------------------------------------------
-    def process(self, ev: Event) -> None:
+    def process(self, ev: Event, source: tuple[str, int] = ("", 0)) -> None:
         """Fold one event into the state; fires inactivity timers that fell due.
+
+        ``source`` (input topic, partition) orders this event's model ops among those of
+        engines holding other partitions, as the drive loop's merge orders records.
 
         A re-sent ``event_id`` (within the user's dedup window) changes nothing and is
         counted in ``duplicates``. An event more than ``allowed_lateness_ms`` behind
@@ -126,7 +137,6 @@ class Processor:
                     )
                 self.late_events += 1
         # -- end hostile input --
-        self._pending += 1  # the window counts folded records only
         if ts > self.stream_time:
             self.stream_time = ts
             if ts >= self._next_housekeeping:
@@ -134,6 +144,10 @@ class Processor:
             due = self.timers.next_due()
             if due is not None and due <= ts:
                 self._fire_timers(ts)
+        self._pending += 1  # the window counts folded records only
+        counts, part = self._epoch_counts, source[1]
+        counts[part] = counts.get(part, 0) + 1
+        self._order = (ts, *source)
         uid = ev.user_id
         u = self.users.get(uid)
         if u is None:
@@ -156,7 +170,7 @@ class Processor:
             p.on_click(ev, self.config.profile)
             op = self.recs.learn_click(u.recs, ev)
             if op is not None:
-                self.model_ops.append((self._next_housekeeping, epochs.RECS, op))
+                self.queue_op(epochs.RECS, op)
             self.churn.on_event(u.churn, ev)
             if p.sessions != sessions:
                 self._segment(uid, u, ts)
@@ -169,7 +183,7 @@ class Processor:
             self._segment(uid, u, ts)
             op = self.recs.learn_order(u.recs, ev, u.segment)
             if op is not None:
-                self.model_ops.append((self._next_housekeeping, epochs.RECS, op))
+                self.queue_op(epochs.RECS, op)
         if ts >= u.updated_at:
             u.updated_at = ts
         if u.timer_at is None or u.timer_at > ts + self._first_check:
@@ -177,6 +191,15 @@ class Processor:
         self._dirty[uid] = None
         self._touched[uid] = None
         self._changed[uid] = None
+
+    def queue_op(self, kind: int, op: tuple) -> None:
+        """Queue learning for the shared models until the epoch ends (processor/epochs.py)."""
+        self.model_ops.append((self._next_housekeeping, self._order, kind, op))
+
+    @property
+    def epoch_end(self) -> int:
+        """The event-time boundary at which the open model epoch closes (0: none yet)."""
+        return self._next_housekeeping
 
     @property
     def pending(self) -> int:
@@ -220,18 +243,23 @@ class Processor:
         """Population refits on event-time schedules (churn parameters, segment refinement).
 
         Checked at every hour boundary of event time (``now``), so a restored engine, or one
-        holding other partitions, checks at the same instants.
+        holding other partitions, checks at the same instants. Refits that read every user
+        run at day starts only (the churn schedule is in days; segment refinement and
+        drift-driven refits wait for the next day start), so a group of instances exchanges
+        its users once a day at most.
         """
         self._next_housekeeping = next_hour(now)
+        self._epoch_counts = self.record_counts.setdefault(self._next_housekeeping, {})
         day = now // DAY_MS
         if day != self._versions_day:  # before the day's refits: see processor/versions.py
             self._versions_day = day
             self.versions = (day * DAY_MS, model_versions(self))
         scale = self.churn.fingerprint()
-        self.churn.maybe_refit(self._churn_users, now)
-        if self.segments.maybe_refit(self._profiles, now):
-            self._reassign_segments()
-        drift_refits(self, now)
+        self.churn.maybe_refit(self._churn_users, now)  # day-based: acts at day starts only
+        if now % DAY_MS == 0:  # population reads only at day starts: a group exchanges its
+            if self.segments.maybe_refit(self._profiles, now):  # users there (runtime/sharing.py)
+                self._reassign_segments()
+            drift_refits(self, now)
         if self.churn.fingerprint() != scale:
             refresh_published(self, now)
 
@@ -353,7 +381,13 @@ class Processor:
         if seal:
             self._dirty = {}
             self._pending = 0
+            self.window_records = 0
         return out
+
+    def take_sealed(self) -> list[Outputs]:
+        """Windows sealed at epoch boundaries since the last call (the drive loop emits them)."""
+        sealed, self.sealed = self.sealed, []
+        return sealed
 
     def _segment(self, uid: str, u: UserState, ts: int) -> None:
         """Queue learning from, and (re)assign, the user's segment, at their own events only.
@@ -363,7 +397,7 @@ class Processor:
         """
         op = self.segments.observe(uid, u.profile, ts)
         if op is not None:
-            self.model_ops.append((self._next_housekeeping, epochs.SEGMENTS, op))
+            self.queue_op(epochs.SEGMENTS, op)
         seg = self.segments.predict(u.profile)  # the centres as the epoch started
         if seg != u.segment:
             if u.segment is not None:

@@ -46,4 +46,4 @@ def score_quality(proc: Processor, uid: str, u: UserState, ev: OrderEvent) -> No
     proc.quality_hits += hit
     proc.quality_hits_repeat += any(h and r for h, r in zip(hits, held, strict=True))
     proc.quality_hits_new += any(h and not r for h, r in zip(hits, held, strict=True))
-    proc.model_ops.append((proc._next_housekeeping, DRIFT, ("recs_hit_rate", float(hit), ev.ts)))
+    proc.queue_op(DRIFT, ("recs_hit_rate", float(hit), ev.ts))

@@ -74,6 +74,7 @@ def shared_state(proc: Processor) -> dict[str, Any]:
         "drift": proc.drift,
         "quality_pending": proc._quality_pending,
         "model_ops": proc.model_ops,
+        "seal": (proc.window_records, proc.record_counts, proc.group_records),
     }
 
 
@@ -120,6 +121,12 @@ def _restore(
         proc._quality_pending = dict(s.get("quality_pending", {}))
         # format 2 learnt at every event: nothing was left queued
         proc.model_ops = list(s.get("model_ops", []))
+        seal = s.get("seal")
+        if seal is not None:
+            proc.window_records, proc.record_counts, proc.group_records = seal
+        else:  # format 2 sealed by record count: the open window's records carry over
+            proc.window_records, proc.record_counts, proc.group_records = proc._pending, {}, {}
+        proc._epoch_counts = proc.record_counts.setdefault(proc._next_housekeeping, {})
     for uid, blob in users:
         u: UserState = pickle.loads(_payload(blob, f"state of user {uid}"))
         proc.users[uid] = u
@@ -132,6 +139,17 @@ def _restore(
             proc.risk_hist[u.published_bucket] += 1
         if u.timer_at is not None:
             proc.timers.push(u.timer_at, uid)
+
+
+def queued_ops(shared: bytes) -> list[Any]:
+    """The open model epoch's queued ops held in a shared blob (none in format 2)."""
+    return list(pickle.loads(_payload(shared, "shared model state")).get("model_ops", []))
+
+
+def queued_counts(shared: bytes) -> dict[int, dict[int, int]]:
+    """Records folded per epoch end and partition, not yet sealed, held in a shared blob."""
+    seal = pickle.loads(_payload(shared, "shared model state")).get("seal")
+    return {} if seal is None else seal[1]
 
 
 _HEADER = bytes([STATE_FORMAT])

@@ -159,8 +159,9 @@ class CheckpointStore:
             self._db.execute(
                 "UPDATE meta SET value = ? WHERE key = 'state_format'", (str(STATE_FORMAT),)
             )
-            log.info("checkpoint store %s: state format %s read as %d", self.path, found,
-                     STATE_FORMAT)
+            log.info(
+                "checkpoint store %s: state format %s read as %d", self.path, found, STATE_FORMAT
+            )
             return
         if int(found) != STATE_FORMAT:
             raise StoreMismatchError(

@@ -72,6 +72,7 @@ class RuntimeConfig:
     settle_interval_ms: int
     on_offset_loss: str
     changelog: bool
+    share_models: bool
     acks: str
     linger_ms: int
     produce_timeout_s: float
@@ -147,6 +148,15 @@ class RuntimeConfig:
         'shop_insights.state-changelog'
         """
         return re.sub(r"[^A-Za-z0-9._-]", "_", self.group_id)[:230] + ".state-changelog"
+
+    @property
+    def model_topic(self) -> str:
+        """``<group>.model-ops``: every instance's model epochs (runtime/model_topic.py).
+
+        >>> load_config({"INSIGHT_GROUP_ID": "shop insights"}).model_topic
+        'shop_insights.model-ops'
+        """
+        return re.sub(r"[^A-Za-z0-9._-]", "_", self.group_id)[:230] + ".model-ops"
 
     def kafka_common(self) -> dict[str, Any]:
         """Connection + security options for consumer, producer and admin (kafka-python names)."""

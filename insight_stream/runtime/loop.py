@@ -33,6 +33,7 @@ from insight_stream.runtime.checkpoint import CheckpointStore
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.metrics import Metrics
 from insight_stream.runtime.rebalance import Rebalance
+from insight_stream.runtime.sharing import SharedModels
 from insight_stream.runtime.sink import KafkaSink, ProduceFailedError
 from insight_stream.runtime.source import KafkaSource
 from insight_stream.runtime.tasks import InputTasks
@@ -50,7 +51,7 @@ class OffsetLostError(RuntimeError):
 Key = tuple[str, int]
 
 
-class Runner(Rebalance):
+class Runner(Rebalance, SharedModels):
     """Drives one engine from a Kafka source to a Kafka sink with local checkpoints."""
 
     def __init__(
@@ -105,6 +106,7 @@ class Runner(Rebalance):
         self._wait_s = 0.0  # until a caught-up partition stops holding the merge
         self._dlq_seen: dict[str, int] = {}
         self._topic_ids: dict[str, str] = {}  # input topic ids last checked
+        self._share_setup()  # models shared with the group (runtime/sharing.py)
 
     @property
     def settled(self) -> bool:
@@ -148,6 +150,8 @@ class Runner(Rebalance):
             self.closing = True  # consumer.close() calls on_partitions_revoked: nothing to save
             self.source.close()
             self.sink.close()
+            if self.models is not None:
+                self.models.close()
 
     def _poll(self) -> dict[TopicPartition, list[Any]]:
         timeout = POLL_TIMEOUT_MS
@@ -255,6 +259,9 @@ class Runner(Rebalance):
         self._wait_s = self.tasks.release_idle(highwaters, now - self._last_tick)
         self._last_tick = now
         folded += self.driver.run()
+        idle = self.models is not None and not len(self.driver.merger)
+        if idle and self.tasks.caught_up(highwaters):
+            self._share_idle()  # keep pace with the group's epochs and stream time
         pause, resume = self.tasks.flow()
         if pause:
             self.source.pause(pause)
@@ -293,6 +300,7 @@ class Runner(Rebalance):
             return
         with self.lock:
             self.processor.advance_time(self.last_event_ts + int(idle * 1000))
+        self.driver.emit_sealed()
         self._changed = True
         self._settled = False
 

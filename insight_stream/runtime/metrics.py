@@ -254,6 +254,16 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=r,
         )
+        self.model_wait = Counter(
+            P + "model_epoch_wait_seconds_total",
+            "Time spent waiting for the group to close a model epoch or send its users.",
+            registry=r,
+        )
+        self.model_epoch = Gauge(
+            P + "model_epoch_end_timestamp_seconds",
+            "Event time of the last model epoch boundary the whole group closed.",
+            registry=r,
+        )
         self.settled = Gauge(
             P + "settled",
             "1 when every partition is caught up and the open window is re-published: the "

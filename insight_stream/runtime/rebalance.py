@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from insight_stream.processor.contract import Engine
     from insight_stream.runtime.changelog import Changelog
     from insight_stream.runtime.checkpoint import CheckpointStore
+    from insight_stream.runtime.config import RuntimeConfig
     from insight_stream.runtime.metrics import Metrics
     from insight_stream.runtime.source import KafkaSource
     from insight_stream.runtime.tasks import InputTasks
@@ -37,6 +38,7 @@ def fmt_partitions(tps: set[TopicPartition]) -> str:
 class Rebalance:
     """The loop's rebalance callbacks (mixed into :class:`~.loop.Runner`)."""
 
+    cfg: RuntimeConfig
     processor: Engine
     source: KafkaSource
     store: CheckpointStore
@@ -59,6 +61,8 @@ class Rebalance:
         def commit_cycle(self, in_callback: bool = False, final: bool = False) -> float: ...
 
         def _recreated(self) -> bool: ...
+
+        def _share_assigned(self, restored: dict[int, bytes]) -> None: ...
 
     def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         self.metrics.rebalances.labels(kind="revoked").inc()
@@ -87,9 +91,16 @@ class Rebalance:
             new = parts - self.owned
             first = not self.shared_restored
             shared = self.store.load_shared() if first else None
+            handed: dict[int, bytes] = {}  # partition -> its last writer's shared blob
             if new and self.changelog is not None:
-                from_log = self._restore_from_changelog(new, want_shared=first and shared is None)
-                shared = from_log if shared is None else shared
+                sharing = self.cfg.share_models
+                got = self._restore_from_changelog(new, (first and shared is None) or sharing)
+                if got is not None:
+                    restored, from_log = got
+                    if sharing and from_log is not None:
+                        handed = dict.fromkeys(restored, from_log)
+                    if first and shared is None:
+                        shared = from_log
             rows = list(self.store.load_users(new, include_unknown=first)) if new or first else []
             if rows or shared is not None:
                 # a partition moving into a running engine: its users' profiles are owed
@@ -112,6 +123,7 @@ class Rebalance:
             self._topic_ids = {}
             self._recreated()
             self.owned = parts
+            self._share_assigned(handed)  # model epochs (runtime/sharing.py)
             self._changed = True  # markers name the new owner at the next cycle (queries)
             self.metrics.settled.set(0)
             self.metrics.set_assigned(len(assigned))
@@ -121,9 +133,12 @@ class Rebalance:
         except BaseException as exc:
             self.fatal = exc
 
-    def _restore_from_changelog(self, parts: set[int], want_shared: bool) -> bytes | None:
+    def _restore_from_changelog(
+        self, parts: set[int], want_shared: bool
+    ) -> tuple[list[int], bytes | None] | None:
         """Replace the local copy of ``parts`` by the changelog's, unless the local file is
-        the state of the partition's last marker (written by this instance at its cycle)."""
+        the state of the partition's last marker (written by this instance at its cycle).
+        Returns the partitions restored and (if wanted) the newest marker's shared models."""
         assert self.changelog is not None
         markers = self.changelog.last_markers(parts)
         mine = self.store.instance_id, self.store.changelog_cycle
@@ -148,4 +163,4 @@ class Rebalance:
             r.records,
             r.seconds,
         )
-        return r.shared
+        return r.partitions, r.shared

@@ -178,6 +178,14 @@ SETTINGS: tuple[Setting, ...] = (
         "partitions without local state from it (else they are rebuilt from the input)",
     ),
     _s(
+        "INSIGHT_SHARE_MODELS",
+        "bool",
+        True,
+        "share the models (segments, neighbours, churn population) across the group: each "
+        "instance publishes its hourly model epochs to <group>.model-ops and applies every "
+        "instance's, so all hold the models one engine folding everything would",
+    ),
+    _s(
         "INSIGHT_ACKS",
         "choice",
         "all",

@@ -128,6 +128,15 @@ class KafkaSource:
         unpark_resumed(self.consumer)
         return self.consumer.poll(timeout_ms=timeout_ms, max_records=self.cfg.batch_size)
 
+    def rebalancing(self) -> bool:
+        """True while the group rebalances: the loop must keep polling to finish it (read from
+        kafka-python's private coordinator, defensively: an upgrade degrades to False)."""
+        coordinator = getattr(self.consumer, "_coordinator", None)
+        try:
+            return bool(coordinator.rebalance_in_progress() or coordinator.need_rejoin())
+        except Exception:
+            return False
+
     def last_contact(self) -> float | None:
         """Monotonic time of the group coordinator's last heartbeat answer, None if none yet.
 

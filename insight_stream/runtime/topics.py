@@ -32,6 +32,8 @@ def topic_specs(cfg: RuntimeConfig) -> dict[str, dict[str, Any]]:
     names = (*cfg.input_topics, *cfg.output_topics)
     if cfg.changelog:
         names += (cfg.changelog_topic,)
+    if cfg.share_models:
+        names += (cfg.model_topic,)
     specs: dict[str, dict[str, Any]] = {t: dict(base) for t in names}
     specs[cfg.profiles_topic]["configs"] = {"cleanup.policy": "compact"}
     if cfg.changelog:

@@ -235,7 +235,7 @@ def test_replicas_share_the_volume_through_state_slots(compose: dict[str, Any]) 
     assert ["COPY", "deploy/state_slot.py", script] in copied
 
 
-def test_topic_init_creates_the_changelog_topic(compose: dict[str, Any]) -> None:
+def test_topic_init_creates_the_changelog_and_model_topics(compose: dict[str, Any]) -> None:
     init = compose["services"]["topic-init"]
     app_env = compose["services"][APP_SERVICE]["environment"]
     cfg = load_config({k: v for k, v in app_env.items() if k.startswith("INSIGHT_")})
@@ -244,6 +244,9 @@ def test_topic_init_creates_the_changelog_topic(compose: dict[str, Any]) -> None
     script = (REPO / "deploy" / "kafka" / "create-topics.sh").read_text()
     (line,) = [ln for ln in script.splitlines() if "CHANGELOG_TOPIC" in ln]
     assert line.startswith("create ") and "cleanup.policy=compact" in line
+    assert cfg.share_models and init["environment"]["MODEL_TOPIC"] == cfg.model_topic
+    (line,) = [ln for ln in script.splitlines() if "MODEL_TOPIC" in ln]
+    assert line.startswith("create ") and "compact" not in line  # every epoch is kept
 
 
 def test_compose_points_to_an_existing_deploy_guide() -> None:

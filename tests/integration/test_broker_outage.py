@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from insight_stream.events import decode
 from insight_stream.replay.compare import differences, replay_dir
 from insight_stream.runtime.broker import EmbeddedBroker, free_port
 from insight_stream.sim import Shop, SimConfig
@@ -91,6 +92,12 @@ def test_broker_down_20s_then_back_with_data_loses_nothing(
         broker.start()  # same port, same bucket: the data is still there
         _fed, _ = feed_shop(broker.bootstrap, prefix, users=1, events=events[half:])
         proc.wait_consumed(len(events), timeout=240)  # both halves reached the engine
+        last = max(e.ts for e in map(decode, (raw for _, raw in events)) if hasattr(e, "ts"))
+        proc.wait_for(  # every record folded: settled alone was once read before the end
+            lambda: proc.metric("insight_stream_last_event_timestamp_seconds") * 1000 >= last - 1,
+            "the last event folded",
+            timeout=240,
+        )
         time.sleep(1.0)  # > commit interval: the gauges now describe the last records
 
         proc.wait_for(lambda: settled(proc), "second half settled after the outage", timeout=240)

@@ -1,8 +1,9 @@
-"""Three instances in one group, one killed mid-run: its partitions move, are restored from
-the changelog (the others have no local state for them), and every customer's own facts
-equal replay's. Global models are learned per instance (see docs/checkpointing.md), so
-model-derived fields (segment, risk, recommendations) are not compared here; the test
-records how many profiles differ in them."""
+"""Three instances in one group, one killed mid-run, with shared models switched *off*
+(``INSIGHT_SHARE_MODELS=false``): its partitions move, are restored from the changelog (the
+others have no local state for them), and every customer's own facts equal replay's. Each
+instance then learns its models from its own partitions, so model-derived fields (segment,
+risk, recommendations) differ; the test records by how much. With models shared (the
+default) the outputs equal replay's: tests/integration/test_shared_models.py."""
 
 from __future__ import annotations
 
@@ -42,7 +43,11 @@ def test_three_instances_one_killed_per_user_facts_equal_replay(
 
     def env(i: int) -> dict[str, str]:
         return runtime_env(
-            tansu_broker, prefix, tmp_path / f"state{i}", INSIGHT_COMMIT_INTERVAL_MS="300"
+            tansu_broker,
+            prefix,
+            tmp_path / f"state{i}",
+            INSIGHT_COMMIT_INTERVAL_MS="300",
+            INSIGHT_SHARE_MODELS="false",
         )
 
     procs = [start_processor(env(i)) for i in range(3)]

@@ -21,8 +21,15 @@ HOUR = 3_600_000
 def _order(eid: str, user: str, ts: int, items: list[str]) -> Event:
     lines = [dict(item_id=i, category="c", price=5.0) for i in items]
     return EVENT_ADAPTER.validate_python(
-        dict(event_id=eid, order_id=eid, user_id=user, type="order_placed", ts=ts,
-             total=5.0 * len(items), lines=lines)
+        dict(
+            event_id=eid,
+            order_id=eid,
+            user_id=user,
+            type="order_placed",
+            ts=ts,
+            total=5.0 * len(items),
+            lines=lines,
+        )
     )
 
 
@@ -32,7 +39,7 @@ def test_shared_models_learn_at_the_epoch_end_and_users_at_once() -> None:
     proc.process(_order("o2", "bob", T0 + 120_000, ["tent", "stove"]))
     assert proc.recs.similar_items("tent") == []  # the epoch is still open
     assert proc.users["bob"].recs.bought == ["tent", "stove"]  # the user learns at once
-    assert [kind for _, kind, _ in proc.model_ops] == [SEGMENTS, RECS] * 2
+    assert [kind for _, _, kind, _ in proc.model_ops] == [SEGMENTS, RECS] * 2
     ck = proc.checkpoint()  # the open epoch's ops are checkpointed with the models
     again = Processor()
     again.restore(ck.users.items(), ck.shared)

@@ -41,7 +41,7 @@ def test_erasure_leaves_no_id_in_memory_or_checkpoint() -> None:
     assert proc.timers._heap and any(u == "erase-me" for _, u in proc.timers._heap)
     # still warming up: the sample keys rows by user id, and so do its queued ops (these
     # events are late, so no epoch ended since: processor/epochs.py)
-    assert any(op[0] == "erase-me" for _, _, op in proc.model_ops)
+    assert any(op[0] == "erase-me" for _, _, _, op in proc.model_ops)
     proc.checkpoint()
     proc.process(ev("x", end, "erase-me", "user_erased"))
     ck = proc.checkpoint()

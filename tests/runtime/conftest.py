@@ -37,8 +37,10 @@ class CountingProcessor:
         self.changed: set[str] = set()
         self.restored: list[str] = []
         self.forgotten: list[str] = []
+        self.seal_every = 10_000  # the Driver sets its flush_events
+        self.sealed: list[FakeOutputs] = []
 
-    def process(self, ev: Any) -> None:
+    def process(self, ev: Any, source: tuple[str, int] = ("", 0)) -> None:
         if ev.user_id == "boom":
             raise RuntimeError("engine bug")
         self.counts[ev.user_id] = self.counts.get(ev.user_id, 0) + 1
@@ -46,6 +48,13 @@ class CountingProcessor:
         self.seen.append(ev.event_id)
         self.pending += 1
         self.stream_time = max(self.stream_time, ev.ts)
+        if self.pending >= self.seal_every:  # a window per seal_every records (no epochs here)
+            self.pending = 0
+            self.sealed.append(self.drain(seal=True))
+
+    def take_sealed(self) -> list[FakeOutputs]:
+        sealed, self.sealed = self.sealed, []
+        return sealed
 
     def drain(self, seal: bool = True, everyone: bool = True, profiles: bool = True) -> FakeOutputs:
         out = FakeOutputs({u: {"user_id": u, "n": self.counts[u]} for u in sorted(self.changed)})

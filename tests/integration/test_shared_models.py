@@ -1,0 +1,116 @@
+"""Several instances of one group share their models through ``<group>.model-ops``: they hold
+the same model versions and publish what one replay publishes (runtime/sharing.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .parity import PARITY_SHOP, differences, read_published, replay_shop
+from .support import Proc, feed_shop, runtime_env, settled
+
+pytestmark = pytest.mark.integration
+
+
+def versions(proc: Proc) -> dict[str, tuple[str, float]]:
+    """``{model: (version, day start)}`` as the instance exports them."""
+    _, text = proc.get("/metrics")
+    out = {}
+    for m in re.finditer(
+        r'^insight_stream_model_version\{model="(\w+)",version="(\w+)"\} ([0-9.e+]+)$', text, re.M
+    ):
+        out[m.group(1)] = (m.group(2), float(m.group(3)))
+    return out
+
+
+def _group_settled(procs: list[Proc]) -> bool:
+    parts = [p.metric("insight_stream_assigned_partitions") for p in procs]
+    return sum(parts) == 8 and all(
+        n > 0 and settled(p, int(n)) for p, n in zip(procs, parts, strict=True)
+    )
+
+
+def test_two_instances_over_a_backlog_publish_what_replay_publishes(
+    tansu_broker: str, start_processor: Any, tmp_path: Path
+) -> None:
+    prefix = f"sm{os.getpid()}"
+    want = replay_shop(PARITY_SHOP, tmp_path / "replay")
+    s = PARITY_SHOP
+    feed_shop(
+        tansu_broker,
+        prefix,
+        users=s.users,
+        days=s.days,
+        seed=s.seed,
+        malformed_rate=s.malformed_rate,
+    )
+    procs = [
+        start_processor(
+            runtime_env(
+                tansu_broker, prefix, tmp_path / f"state{i}", INSIGHT_COMMIT_INTERVAL_MS="300"
+            )
+        )
+        for i in range(2)
+    ]
+    procs[0].wait_for(lambda: _group_settled(procs), "both instances settled", timeout=300)
+    seen = [versions(p) for p in procs]
+    for p in procs:
+        assert p.terminate() == 0
+    assert seen[0] and seen[0] == seen[1]  # the same models at the same day start
+    got = read_published(tansu_broker, prefix)
+    assert len(want.alerts) > 0
+    assert not differences(got, want)
+
+
+def test_three_instances_one_killed_keep_one_set_of_models(
+    tansu_broker: str, start_processor: Any, tmp_path: Path
+) -> None:
+    """kill -9 of one of three mid-run: its partitions move to the others with their
+    queued model ops (changelog), and the survivors still hold one set of models."""
+    prefix = f"sk{os.getpid()}"
+    want = replay_shop(PARITY_SHOP, tmp_path / "replay")
+    s = PARITY_SHOP
+    feed_shop(
+        tansu_broker,
+        prefix,
+        users=s.users,
+        days=s.days,
+        seed=s.seed,
+        malformed_rate=s.malformed_rate,
+    )
+    procs = [
+        start_processor(
+            runtime_env(
+                tansu_broker, prefix, tmp_path / f"state{i}", INSIGHT_COMMIT_INTERVAL_MS="300"
+            )
+        )
+        for i in range(3)
+    ]
+    procs[0].wait_for(
+        lambda: all(p.metric("insight_stream_assigned_partitions") > 0 for p in procs),
+        "8 partitions spread over 3 instances",
+        timeout=120,
+    )
+    victim = procs[2]
+    victim.wait_for(
+        lambda: victim.metric("insight_stream_profiles_published_total") >= 100,
+        "the victim published something",
+        timeout=240,
+    )
+    victim.kill9()
+    alive = procs[:2]
+    alive[0].wait_for(lambda: _group_settled(alive), "survivors settled", timeout=300)
+    seen = [versions(p) for p in alive]
+    restored = sum(p.metric("insight_stream_restore_users_total") for p in alive)
+    for p in alive:
+        assert p.terminate() == 0
+    assert restored > 0
+    assert seen[0] and seen[0] == seen[1]
+    got = read_published(tansu_broker, prefix)
+    diff = differences(got, want)
+    print(f"three instances, one killed: {diff or 'identical to replay'}")
+    assert not diff
