@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .parity import PARITY_SHOP, differences, read_published, replay_shop
+from .parity import PARITY_SHOP, Published, differences, read_published, replay_shop
 from .support import Proc, feed_shop, runtime_env, settled
 
 pytestmark = pytest.mark.integration
@@ -34,28 +34,32 @@ def _group_settled(procs: list[Proc]) -> bool:
     )
 
 
-def test_two_instances_over_a_backlog_publish_what_replay_publishes(
-    tansu_broker: str, start_processor: Any, tmp_path: Path
-) -> None:
-    prefix = f"sm{os.getpid()}"
+def _group(
+    bootstrap: str, start_processor: Any, tmp_path: Path, prefix: str, n: int
+) -> tuple[Published, list[Proc]]:
+    """The parity shop replayed, fed as a backlog, and ``n`` instances started on it."""
     want = replay_shop(PARITY_SHOP, tmp_path / "replay")
     s = PARITY_SHOP
     feed_shop(
-        tansu_broker,
+        bootstrap,
         prefix,
         users=s.users,
         days=s.days,
         seed=s.seed,
         malformed_rate=s.malformed_rate,
     )
-    procs = [
-        start_processor(
-            runtime_env(
-                tansu_broker, prefix, tmp_path / f"state{i}", INSIGHT_COMMIT_INTERVAL_MS="300"
-            )
-        )
-        for i in range(2)
+    env = {"INSIGHT_COMMIT_INTERVAL_MS": "300"}
+    return want, [
+        start_processor(runtime_env(bootstrap, prefix, tmp_path / f"state{i}", **env))
+        for i in range(n)
     ]
+
+
+def test_two_instances_over_a_backlog_publish_what_replay_publishes(
+    tansu_broker: str, start_processor: Any, tmp_path: Path
+) -> None:
+    prefix = f"sm{os.getpid()}"
+    want, procs = _group(tansu_broker, start_processor, tmp_path, prefix, 2)
     procs[0].wait_for(lambda: _group_settled(procs), "both instances settled", timeout=300)
     seen = [versions(p) for p in procs]
     for p in procs:
@@ -72,24 +76,7 @@ def test_three_instances_one_killed_keep_one_set_of_models(
     """kill -9 of one of three mid-run: its partitions move to the others with their
     queued model ops (changelog), and the survivors still hold one set of models."""
     prefix = f"sk{os.getpid()}"
-    want = replay_shop(PARITY_SHOP, tmp_path / "replay")
-    s = PARITY_SHOP
-    feed_shop(
-        tansu_broker,
-        prefix,
-        users=s.users,
-        days=s.days,
-        seed=s.seed,
-        malformed_rate=s.malformed_rate,
-    )
-    procs = [
-        start_processor(
-            runtime_env(
-                tansu_broker, prefix, tmp_path / f"state{i}", INSIGHT_COMMIT_INTERVAL_MS="300"
-            )
-        )
-        for i in range(3)
-    ]
+    want, procs = _group(tansu_broker, start_processor, tmp_path, prefix, 3)
     procs[0].wait_for(
         lambda: all(p.metric("insight_stream_assigned_partitions") > 0 for p in procs),
         "8 partitions spread over 3 instances",
