@@ -152,7 +152,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--flush-events",
         type=int,
         default=10_000,
-        help="drain (publish coalesced profiles) every N events (default: %(default)s)",
+        help="close the coalescing window (publish coalesced profiles) at the first event-time "
+        "hour boundary after N events (default: %(default)s)",
     )
     p.add_argument(
         "--stage-events",

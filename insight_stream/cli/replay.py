@@ -125,7 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--flush-events",
         type=int,
         default=None,
-        help="coalesce profiles over this many records (default: INSIGHT_FLUSH_EVENTS, as "
+        help="coalesce profiles over this many records, closing at the next event-time hour "
+        "boundary (default: INSIGHT_FLUSH_EVENTS, as "
         "for `run`, else 10000). INSIGHT_ALLOWED_LATENESS and INSIGHT_LATE_POLICY are read "
         "from the environment too, so `run` and `replay` treat late events alike",
     )

@@ -79,8 +79,9 @@ class EngineStats:
 class Engine(Protocol):
     """Decoded events in, outputs out; pure and event-time (no Kafka, no wall clock).
 
-    ``drain(seal=True)`` closes a coalescing window (every ``flush_events`` records, counted
-    by :attr:`pending`); ``drain(seal=False)`` publishes without closing it, for latency.
+    ``drain(seal=True)`` closes a coalescing window (the engine does so itself at the first
+    epoch end after ``seal_every`` of the group's records, and hands it over by
+    :meth:`take_sealed`); ``drain(seal=False)`` publishes without closing it, for latency.
     """
 
     stream_time: int

@@ -2,8 +2,9 @@
 the engine through a :class:`Driver`, so the paths cannot diverge.
 
 It owns the event-time order (a :class:`~insight_stream.processor.merge.Merger` over the
-input's partitions), the coalescing windows (sealed every ``flush_events`` records, a
-position in the input, so replay and Kafka publish the same profiles), dead-lettering of
+input's partitions), emitting the coalescing windows the engine seals at the first event-time
+epoch end after ``flush_events`` records (so replay and Kafka publish the same profiles),
+dead-lettering of
 records that fail to decode *or* to process, and routing of outputs to records
 (:class:`~insight_stream.processor.router.Router`). Sources only push records and say
 when a partition has nothing more to give; sinks only take records.

@@ -345,11 +345,11 @@ class Processor:
         """Profiles to publish (one per user) and the alerts queued since the last drain.
 
         A *sealed* drain closes the coalescing window: every user changed in it is built
-        once, from the state at this point. The drive loop seals every ``flush_events``
-        records, a position in the event sequence, so windows (and hence the profiles
-        that end them) are the same on every source. An unsealed drain publishes early
-        for latency and leaves the window open: ``everyone`` rebuilds the whole window
-        (a *settle*: what a sealed drain here would give), otherwise only the users
+        once, from the state at this point. Windows are sealed at the first epoch end after
+        ``seal_every`` records (the group's: processor/epochs.py ``seal_window``), so windows
+        (and hence the profiles that end them) are the same on every source. An unsealed
+        drain publishes early for latency and leaves the window open: ``everyone`` rebuilds
+        the whole window (a *settle*: what a sealed drain here would give), otherwise only the users
         changed since the previous drain. Profiles depend on global models, so only
         sealed and settle drains are reproducible; the last profile of each user always
         comes from one of them. ``profiles=False`` (unsealed only) returns just the queued

@@ -129,8 +129,9 @@ SETTINGS: tuple[Setting, ...] = (
         "INSIGHT_FLUSH_EVENTS",
         "int",
         10_000,
-        "coalescing window in records: profiles of users changed within it are published "
-        "once when it closes (as replay --flush-events; must match it for run == replay)",
+        "coalescing window in records (the group's; it closes at the next event-time hour "
+        "boundary): profiles of users changed within it are published once when it closes "
+        "(as replay --flush-events; must match it for run == replay)",
         minimum=1,
         maximum=10_000_000,
     ),
