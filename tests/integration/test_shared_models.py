@@ -35,24 +35,48 @@ def _group_settled(procs: list[Proc]) -> bool:
 
 
 def _group(
-    bootstrap: str, start_processor: Any, tmp_path: Path, prefix: str, n: int
+    bootstrap: str,
+    start_processor: Any,
+    tmp_path: Path,
+    prefix: str,
+    n: int,
+    live: bool = False,
 ) -> tuple[Published, list[Proc]]:
-    """The parity shop replayed, fed as a backlog, and ``n`` instances started on it."""
+    """The parity shop replayed, and ``n`` instances run on it: fed as a backlog before they
+    start, or (``live``) produced once all of them hold partitions."""
     want = replay_shop(PARITY_SHOP, tmp_path / "replay")
     s = PARITY_SHOP
-    feed_shop(
-        bootstrap,
-        prefix,
-        users=s.users,
-        days=s.days,
-        seed=s.seed,
-        malformed_rate=s.malformed_rate,
-    )
+
+    def produce() -> None:
+        feed_shop(
+            bootstrap,
+            prefix,
+            users=s.users,
+            days=s.days,
+            seed=s.seed,
+            malformed_rate=s.malformed_rate,
+        )
+
+    if not live:
+        produce()
     env = {"INSIGHT_COMMIT_INTERVAL_MS": "300"}
-    return want, [
+    if live:  # as in test_run_e2e.py: on a busy two-core machine a partition's producer
+        env["INSIGHT_MAX_TASK_IDLE_MS"] = "5000"  # batch may trail another's by seconds
+    procs = [
         start_processor(runtime_env(bootstrap, prefix, tmp_path / f"state{i}", **env))
         for i in range(n)
     ]
+    if live:
+        procs[0].wait_for(
+            lambda: (
+                sum(p.metric("insight_stream_assigned_partitions") for p in procs) == 8
+                and all(p.metric("insight_stream_assigned_partitions") > 0 for p in procs)
+            ),
+            f"8 partitions spread over {n} instances",
+            timeout=120,
+        )
+        produce()
+    return want, procs
 
 
 def test_two_instances_over_a_backlog_publish_what_replay_publishes(
@@ -68,6 +92,25 @@ def test_two_instances_over_a_backlog_publish_what_replay_publishes(
     got = read_published(tansu_broker, prefix)
     assert len(want.alerts) > 0
     assert not differences(got, want)
+
+
+def test_two_instances_over_live_input_publish_what_replay_publishes(
+    tansu_broker: str, start_processor: Any, tmp_path: Path
+) -> None:
+    """The shop produced while two instances run: peers wait at each hour boundary for
+    partitions still being produced, not only for a backlog's."""
+    prefix = f"sl{os.getpid()}"
+    want, procs = _group(tansu_broker, start_processor, tmp_path, prefix, 2, live=True)
+    procs[0].wait_for(lambda: _group_settled(procs), "both instances settled", timeout=300)
+    seen = [versions(p) for p in procs]
+    for p in procs:
+        assert p.terminate() == 0
+    assert seen[0] and seen[0] == seen[1]
+    got = read_published(tansu_broker, prefix)
+    assert len(want.alerts) > 0
+    diff = differences(got, want)
+    print(f"two instances, live input: {diff or 'identical to replay'}")
+    assert not diff
 
 
 def test_three_instances_one_killed_keep_one_set_of_models(
