@@ -1,11 +1,13 @@
 """Restore benchmark: how fast a partition's state comes back from the changelog.
 
 A simulated shop is folded into one engine; its checkpoint is written to a changelog topic
-on a broker, ``copies`` times (Tansu does not compact, so a real changelog holds several
-values per user), with a marker per partition. Then the three stages of a restore are timed
-one after the other, as ``Runner._on_assigned`` runs them: read the changelog (last value
-per key before the marker), load the users into a fresh engine, and replace the local
-SQLite copy. Users per second are quoted per stage and for the whole.
+on a broker in ``copies`` commit cycles, every user changed in each (the worst case: Tansu
+does not compact, and a snapshot is followed by a whole cycle of per-user records), with
+the snapshots the writer's schedule takes and a marker per partition per cycle. Then the
+three stages of a restore are timed one after the other, as ``Runner._on_assigned`` runs
+them: read the changelog (last marker, its snapshot and the per-user records after it), load
+the users into a fresh engine, and replace the local SQLite copy. Users per second are quoted
+per stage and for the whole.
 """
 
 from __future__ import annotations
@@ -55,23 +57,28 @@ def bench_restore(
         )
         sink = KafkaSink(cfg)
         log = Changelog(cfg, sink, "bench")
-        for cycle in range(1, copies + 1):
-            log.write(placed, shared, parts, cycle)
-            sink.flush()
-        log.mark(parts, copies, {}, {})
-        sink.flush()
+        # the writer's cycles as Runner.commit_cycle runs them, snapshots included
+        with CheckpointStore(Path(tmp) / "writer", cfg.input_topics) as own:
+            for cycle in range(1, copies + 1):
+                log.write(placed, shared, parts, cycle, lambda ps: own.load_users(ps, False))
+                sink.flush()
+                log.mark(parts, cycle, {}, {})
+                sink.flush()
+                own.save(placed, shared, {}, {}, cycle)
         sink.close()
 
+        reader = Changelog(cfg, KafkaSink(cfg), "reader")
         with gc_paused():  # as Rebalance._restore_from_changelog and Processor.restore
             t0 = time.perf_counter()
-            got = log.restore(parts, want_shared=True)
+            got = reader.restore(parts, True, reader.last_markers(parts))
             t1 = time.perf_counter()
             engine = Processor()
             engine.restore(((u, b) for u, (_, b) in got.users.items()), got.shared)
             t2 = time.perf_counter()
-            with CheckpointStore(Path(tmp), cfg.input_topics) as store:
+            with CheckpointStore(Path(tmp) / "reader", cfg.input_topics) as store:
                 store.replace_partitions(got.partitions, got.users, got.offsets, got.applied)
             t3 = time.perf_counter()
+        reader.sink.close()
     n = len(got.users)
     if n != len(blobs):
         raise RuntimeError(f"restore returned {n} users of {len(blobs)}")

@@ -19,13 +19,17 @@ A marker is written only once the whole cycle's data is acknowledged. Restoring 
 takes, from its changelog partition, the last value of every user written before its last
 marker, and the offsets in that marker. The local SQLite file is a cache: it is used when
 the partition's last marker is the one this instance wrote at the cycle the file holds.
+
+Snapshots (runtime/snapshots.py) shorten the read: when one is due, step 1 begins with every
+user of the partition as of the previous cycle, packed into chunks; the markers name it, and
+a restore starts at its first record instead of the partition's start.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +39,9 @@ from kafka import KafkaConsumer, TopicPartition
 from insight_stream.processor.engine_file import changed_state_settings
 from insight_stream.runtime.checkpoint import STATE_SETTINGS_ADVICE
 from insight_stream.runtime.config import RuntimeConfig
+from insight_stream.runtime.reader import partition_ends, read_range
 from insight_stream.runtime.sink import KafkaSink
+from insight_stream.runtime.snapshots import SNAPSHOT, Schedule, decode, encode, snapshot_key
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,7 @@ MARKER = b"\x00checkpoint"
 SHARED = b"\x00shared"
 CHUNK = 256 << 10
 Key = tuple[str, int]
+Stored = Callable[[list[int]], Iterable[tuple[str, int, bytes]]]
 
 
 class StateSettingsError(RuntimeError):
@@ -60,6 +67,8 @@ class Restored:
     records: int = 0
     seconds: float = 0.0
     partitions: list[int] = field(default_factory=list)
+    since: dict[int, int] = field(default_factory=dict)
+    """Per partition: per-user records read after its snapshot (all of them without one)."""
 
 
 class Changelog:
@@ -77,6 +86,7 @@ class Changelog:
         self.cfg, self.sink, self.writer = cfg, sink, writer
         self.settings = dict(settings or {})
         self.topic = cfg.changelog_topic
+        self.schedule = Schedule(cfg.changelog_snapshot_records)
 
     # -- writing ----------------------------------------------------------------------
     def write(
@@ -85,13 +95,25 @@ class Changelog:
         shared: bytes,
         owned: Iterable[int],
         cycle: int,
+        stored: Stored | None = None,
     ) -> None:
-        """Step 1: changed users and the shared models of ``cycle`` (not yet flushed)."""
+        """Step 1: the snapshots due (from ``stored``, the users of the given partitions as
+        of the last cycle), changed users and the shared models of ``cycle`` (not flushed)."""
+        owned = sorted(owned)
         headers = [("writer", self.writer.encode()), ("cycle", str(cycle).encode())]
         send, topic = self.sink.send, self.topic
+        due: list[int] = []
+        if stored is not None:
+            # an erasure rewrites its partition's snapshots at once (runtime/snapshots.py)
+            erased = {p for p, blob in users.values() if blob is None and p >= 0}
+            due = sorted({*self.schedule.due(owned), *self.schedule.holding(erased)} & {*owned})
+            if due:
+                self._snapshot(due, stored, users, erased, headers, cycle)
+        since = self.schedule.since
         for uid, (part, blob) in users.items():
             if part >= 0:
-                send(topic, uid.encode(), blob, headers, part)
+                send(topic, uid.encode(), blob, headers, part, part in due)
+                since[part] = since.get(part, 0) + 1
         home = min(owned, default=None)
         if home is None:
             return
@@ -99,6 +121,58 @@ class Changelog:
         for i, chunk in enumerate(chunks):
             meta = [("chunk", str(i).encode()), ("chunks", str(len(chunks)).encode())]
             send(topic, SHARED + b":%d" % i, chunk, headers + meta, home)
+
+    def _snapshot(
+        self,
+        due: list[int],
+        stored: Stored,
+        changed: Mapping[str, tuple[int, bytes | None]],
+        erased: set[int],
+        headers: list[tuple[str, bytes]],
+        cycle: int,
+    ) -> None:
+        """Every user of ``due`` as of this cycle (the last cycle's, overlaid by ``changed``)
+        into the slot the markers do not name; stale chunk keys of that slot, and of both
+        slots in a partition with an erasure, are tombstoned."""
+        state: dict[int, dict[str, bytes]] = {p: {} for p in due}
+        for uid, part, blob in stored(due):
+            state[part][uid] = blob
+        for uid, (part, blob) in changed.items():
+            if part in state:
+                if blob is None:
+                    state[part].pop(uid, None)
+                else:
+                    state[part][uid] = blob
+        sched, send, topic = self.schedule, self.sink.send, self.topic
+        for part, users in state.items():
+            slot = sched.slot(part)
+            values = list(encode([(u.encode(), b) for u, b in users.items()], CHUNK))
+            for i, value in enumerate(values):
+                meta = [("chunk", str(i).encode()), ("chunks", str(len(values)).encode())]
+                send(topic, snapshot_key(slot, i), value, headers + meta, part, True)
+            widths = sched.widths(part)
+            stale = [(slot, i) for i in range(len(values), widths[slot])]
+            if part in erased:
+                stale += [(1 - slot, i) for i in range(widths[1 - slot])]
+                widths[1 - slot] = 0
+            for s, i in stale:
+                send(topic, snapshot_key(s, i), None, headers, part, True)
+            widths[slot] = len(values)
+            sched.taking[part] = {
+                "writer": self.writer,
+                "cycle": cycle,
+                "slot": slot,
+                "chunks": len(values),
+                "users": len(users),
+                "widths": widths,
+            }
+            sched.since[part] = 0
+        log.info(
+            "changelog: snapshot of partitions %s (%d users) at cycle %d",
+            ",".join(map(str, due)),
+            sum(map(len, state.values())),
+            cycle,
+        )
 
     def mark(
         self,
@@ -109,6 +183,13 @@ class Changelog:
     ) -> None:
         """Step 3: the markers that make ``cycle`` restorable (after its data is flushed)."""
         parts = sorted(owned)
+        sched = self.schedule
+        for part, ref in sched.taking.items():  # its cycle's records are all acknowledged
+            first = self.sink.first_offsets.pop((self.topic, part), None)
+            if first is not None:
+                sched.refs[part] = {**ref, "offset": first}
+                sched.sizes[part] = ref["users"]
+        sched.taking = {}
         value = orjson.dumps(
             {
                 "writer": self.writer,
@@ -118,6 +199,7 @@ class Changelog:
                 "offsets": [[t, p, o] for (t, p), o in sorted(offsets.items())],
                 "applied": [[t, p, n] for (t, p), n in sorted(applied.items())],
                 "engine_settings": self.settings,
+                "snapshots": sched.marked(parts),
             }
         )
         for part in parts:
@@ -144,97 +226,150 @@ class Changelog:
                 f"{STATE_SETTINGS_ADVICE}"
             )
 
-    def _consumer(self) -> KafkaConsumer:
+    def _consumer(self, tails: bool = False) -> KafkaConsumer:
+        """``tails``: small fetches, for reading high watermarks and a few last records
+        (a high watermark comes with a fetch from the partition's start)."""
         return KafkaConsumer(
             **self.cfg.kafka_common(),
             client_id=f"{self.cfg.client_id}-restore",
             group_id=None,
             enable_auto_commit=False,
             max_poll_records=50_000,
-            fetch_max_bytes=64 << 20,
-            max_partition_fetch_bytes=16 << 20,
+            fetch_max_bytes=(1 if tails else 64) << 20,
+            max_partition_fetch_bytes=(256 << 10) if tails else (16 << 20),
             fetch_max_wait_ms=50,
         )
 
     def last_markers(self, partitions: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """The last marker of each partition that has one (reads only each partition's tail)."""
+        """The last marker of each partition that has one (reads only the partitions' tails,
+        all of them at once, further back only where no marker was found)."""
         out: dict[int, dict[str, Any]] = {}
         parts = sorted(partitions)
         if not parts:
             return out
-        consumer = self._consumer()
+        consumer = self._consumer(tails=True)
         try:
-            for part in parts:
-                marker = self._last_marker(consumer, part)
-                if marker is not None:
-                    out[part] = marker
+            ends = partition_ends(consumer, [TopicPartition(self.topic, p) for p in parts])
+            back = 16
+            todo = [p for p in parts if ends[p] > 0]
+            while todo:
+                starts = {p: max(0, ends[p] - back) for p in todo}
+                got = read_range(
+                    consumer, [TopicPartition(self.topic, p) for p in todo], starts, ends
+                )
+                for p in todo:
+                    last = next((r for r in reversed(got[p]) if r.key == MARKER), None)
+                    if last is not None:
+                        out[p] = orjson.loads(last.value)
+                todo = [p for p in todo if p not in out and starts[p] > 0]
+                back *= 8
         finally:
             consumer.close()
         return out
 
-    def _last_marker(self, consumer: KafkaConsumer, part: int) -> dict[str, Any] | None:
-        tp = TopicPartition(self.topic, part)
-        consumer.assign([tp])
-        end = _end(consumer, tp)
-        back = 16
-        while end > 0:
-            start = max(0, end - back)
-            records = _read(consumer, tp, start, end)
-            for rec in reversed(records):
-                if rec.key == MARKER:
-                    return orjson.loads(rec.value)
-            if start == 0:
-                return None
-            back *= 8
-        return None
+    def restore(
+        self,
+        partitions: Iterable[int],
+        want_shared: bool,
+        markers: Mapping[int, dict[str, Any]] | None = None,
+    ) -> Restored:
+        """Users, offsets and (if asked) shared models of ``partitions`` as of their last marker.
 
-    def restore(self, partitions: Iterable[int], want_shared: bool) -> Restored:
-        """Users, offsets and (if asked) shared models of ``partitions`` as of their last marker."""
+        ``markers``: their last markers, if just read; each partition is then read from the
+        snapshot its marker names instead of from its start."""
         t0 = time.perf_counter()
         out = Restored()
         consumer = self._consumer()
-        markers: dict[int, dict[str, Any]] = {}
+        used: dict[int, dict[str, Any]] = {}
+        parts = sorted(partitions)
+        marked = markers or {}
+        starts = {p: _snapshot_ref(marked[p], p) if p in marked else None for p in parts}
         try:
-            by_part = _read_all(consumer, [TopicPartition(self.topic, p) for p in partitions])
+            by_part = read_range(
+                consumer,
+                [TopicPartition(self.topic, p) for p in parts],
+                {p: ref["offset"] for p, ref in starts.items() if ref is not None},
+            )
             for part, records in sorted(by_part.items()):
                 out.records += len(records)
-                cut = max((i for i, r in enumerate(records) if r.key == MARKER), default=None)
-                if cut is None:
+                got = self._partition(part, records, starts[part])
+                if got is None:  # its snapshot was not usable: the whole partition
+                    records = read_range(consumer, [TopicPartition(self.topic, part)])[part]
+                    by_part[part] = records
+                    out.records += len(records)
+                    got = self._partition(part, records, None)
+                if got is None:
                     continue
-                markers[part] = marker = orjson.loads(records[cut].value)
+                used[part], users, out.since[part] = got
                 out.partitions.append(part)
-                latest: dict[bytes, bytes | None] = {}
-                for rec in records[:cut]:
-                    key = rec.key
-                    if key is not None and key != MARKER and not key.startswith(SHARED):
-                        latest[key] = rec.value
-                for key, blob in latest.items():
+                for key, blob in users.items():
                     if blob is not None:
                         out.users[key.decode()] = (part, blob)
-                for t, p, o in marker["offsets"]:
+                for t, p, o in used[part]["offsets"]:
                     if p == part:
                         out.offsets[(t, p)] = o
-                for t, p, n in marker["applied"]:
+                for t, p, n in used[part]["applied"]:
                     if p == part:
                         out.applied[(t, p)] = n
-            if want_shared and markers:
-                newest = max(markers.values(), key=lambda m: m["cycle"])
-                out.shared = self._shared(consumer, newest)
+            self.schedule.adopt(used, out.since)
+            if want_shared and used:
+                newest = max(used.values(), key=lambda m: m["cycle"])
+                out.shared = self._shared(consumer, newest, by_part)
         finally:
             consumer.close()
         out.seconds = time.perf_counter() - t0
         return out
 
-    def _shared(self, consumer: KafkaConsumer, marker: dict[str, Any]) -> bytes | None:
+    def _partition(
+        self, part: int, records: list[Any], start: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[bytes, bytes | None], int] | None:
+        """(last marker, last value per user before it, per-user records read after the
+        snapshot) of one partition's records; None if they hold no marker, or if they begin
+        at ``start``'s snapshot and the last marker does not name it whole."""
+        cut = max((i for i, r in enumerate(records) if r.key == MARKER), default=None)
+        if cut is None:
+            return None
+        marker = orjson.loads(records[cut].value)
+        ref = _snapshot_ref(marker, part)
+        latest: dict[bytes, bytes | None] = {}
+        low = 0
+        if ref is not None:
+            chunks = _chunks(records[:cut], ref)
+            if len(chunks) == ref["chunks"]:
+                for i in range(ref["chunks"]):
+                    latest.update(decode(chunks[i]))
+                low = ref["offset"]
+        if start is not None and low < start["offset"]:
+            return None
+        since = 0
+        for rec in records[:cut]:
+            key = rec.key
+            if (
+                rec.offset >= low
+                and key is not None
+                and key != MARKER
+                and not key.startswith(SHARED)
+                and not key.startswith(SNAPSHOT)
+            ):
+                latest[key] = rec.value
+                since += 1
+        return marker, latest, since
+
+    def _shared(
+        self, consumer: KafkaConsumer, marker: dict[str, Any], read: Mapping[int, list[Any]]
+    ) -> bytes | None:
+        """The shared models ``marker`` names, from the records ``read`` if they hold its
+        partition (written after any snapshot its markers name), else read from its start."""
         part = marker.get("shared_partition")
         if part is None:
             return None
-        tp = TopicPartition(self.topic, part)
-        consumer.assign([tp])
+        records = read.get(part)
+        if records is None:
+            records = read_range(consumer, [TopicPartition(self.topic, part)])[part]
         want = (marker["writer"].encode(), str(marker["cycle"]).encode())
         chunks: dict[int, bytes] = {}
         total = 0
-        for rec in _read(consumer, tp, 0, _end(consumer, tp)):
+        for rec in records:
             if rec.key is None or not rec.key.startswith(SHARED):
                 continue
             h = dict(rec.headers or [])
@@ -247,43 +382,18 @@ class Changelog:
         return b"".join(chunks[i] for i in range(total))
 
 
-def _end(consumer: KafkaConsumer, tp: TopicPartition) -> int:
-    """The partition's end from a fetch high watermark (Tansu's end_offsets is unreliable)."""
-    consumer.seek_to_beginning(tp)
-    deadline = time.monotonic() + 10
-    while consumer.highwater(tp) is None and time.monotonic() < deadline:
-        consumer.poll(timeout_ms=100, max_records=1)
-        consumer.seek_to_beginning(tp)
-    return consumer.highwater(tp) or 0
+def _snapshot_ref(marker: dict[str, Any], part: int) -> dict[str, Any] | None:
+    ref = (marker.get("snapshots") or {}).get(str(part))
+    return ref if ref is not None and "offset" in ref else None
 
 
-def _read_all(consumer: KafkaConsumer, tps: list[TopicPartition]) -> dict[int, list[Any]]:
-    """Every record of ``tps`` up to their current ends, fetched together."""
-    out: dict[int, list[Any]] = {tp.partition: [] for tp in tps}
-    if not tps:
-        return out
-    consumer.assign(tps)
-    consumer.seek_to_beginning(*tps)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        for tp, recs in consumer.poll(timeout_ms=100).items():
-            out[tp.partition].extend(recs)
-        hws = {tp: consumer.highwater(tp) for tp in tps}
-        if all(hw is not None and consumer.position(tp) >= hw for tp, hw in hws.items()):
-            return out
-    raise TimeoutError(f"changelog {tps[0].topic}: restore read stalled")
-
-
-def _read(consumer: KafkaConsumer, tp: TopicPartition, start: int, end: int) -> list[Any]:
-    """Records of ``tp`` in ``[start, end)``."""
-    out: list[Any] = []
-    if end <= start:
-        return out
-    consumer.seek(tp, start)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for recs in consumer.poll(timeout_ms=200).values():
-            out.extend(r for r in recs if r.offset < end)
-        if consumer.position(tp) >= end:
-            return out
-    raise TimeoutError(f"changelog {tp.topic}[{tp.partition}]: read stalled at {len(out)} records")
+def _chunks(records: list[Any], ref: dict[str, Any]) -> dict[int, bytes]:
+    """The chunks of the snapshot ``ref`` names, by index."""
+    want = (ref["writer"].encode(), str(ref["cycle"]).encode())
+    out: dict[int, bytes] = {}
+    for rec in records:
+        if rec.offset >= ref["offset"] and rec.key is not None and rec.key.startswith(SNAPSHOT):
+            h = dict(rec.headers or [])
+            if rec.value is not None and (h.get("writer"), h.get("cycle")) == want:
+                out[int(h["chunk"])] = rec.value
+    return out

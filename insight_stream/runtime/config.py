@@ -72,6 +72,7 @@ class RuntimeConfig:
     settle_interval_ms: int
     on_offset_loss: str
     changelog: bool
+    changelog_snapshot_records: int
     share_models: bool
     acks: str
     linger_ms: int

@@ -141,13 +141,14 @@ class Rebalance:
         Returns the partitions restored and (if wanted) the newest marker's shared models."""
         assert self.changelog is not None
         markers = self.changelog.last_markers(parts)
+        self.changelog.schedule.adopt(markers, {})  # the snapshots the next markers name
         mine = self.store.instance_id, self.store.changelog_cycle
         stale = {p for p, m in markers.items() if (m.get("writer"), m.get("cycle")) != mine}
         if not stale:
             return None
         self.changelog.check_settings(markers, stale)
         with gc_paused():
-            r = self.changelog.restore(stale, want_shared)
+            r = self.changelog.restore(stale, want_shared, markers)
             self.store.replace_partitions(r.partitions, r.users, r.offsets, r.applied)
         for key, n in r.applied.items():
             self.applied[key] = n

@@ -179,6 +179,15 @@ SETTINGS: tuple[Setting, ...] = (
         "partitions without local state from it (else they are rebuilt from the input)",
     ),
     _s(
+        "INSIGHT_CHANGELOG_SNAPSHOT_RECORDS",
+        "int",
+        2000,
+        "snapshot a changelog partition (all its users in ~256 KiB records, so a restore "
+        "reads from there) once this many per-user records, and at least half its users, "
+        "were written to it since its last snapshot",
+        minimum=1,
+    ),
+    _s(
         "INSIGHT_SHARE_MODELS",
         "bool",
         True,

@@ -26,7 +26,7 @@ from insight_stream.runtime.config import RuntimeConfig
 
 log = logging.getLogger(__name__)
 
-_Record = tuple[str, bytes | None, bytes | None, Headers | None, int | None]
+_Record = tuple[str, bytes | None, bytes | None, Headers | None, int | None, bool]
 
 
 FATAL_ATTEMPTS = 5  # non-retriable errors: give up after this many rounds, each with a new producer
@@ -98,6 +98,9 @@ class KafkaSink:
         self._first_queued: float | None = None  # perf_counter of the first send since flush
         self.flush_latency_s: float | None = None
         """Last :meth:`flush`: first record queued to all acknowledged (None: nothing sent)."""
+        self.first_offsets: dict[tuple[str, int], int] = {}
+        """Lowest acknowledged offset per (topic, partition) of records sent with ``track``;
+        the caller pops what it reads (the changelog: where a snapshot's cycle begins)."""
 
     def send(
         self,
@@ -106,9 +109,11 @@ class KafkaSink:
         value: bytes | None,
         headers: Headers | None = None,
         partition: int | None = None,
+        track: bool = False,
     ) -> None:
-        """Queue one record (``partition`` None: by key); errors are kept for :meth:`flush`."""
-        rec = (topic, key, value, headers, partition)
+        """Queue one record (``partition`` None: by key); errors are kept for :meth:`flush`.
+        ``track``: note its offset, once acknowledged, in :attr:`first_offsets`."""
+        rec = (topic, key, value, headers, partition, track)
         if self._first_queued is None:
             self._first_queued = time.perf_counter()
         try:
@@ -194,7 +199,7 @@ class KafkaSink:
                 or failed
                 or [
                     (
-                        (self.cfg.profiles_topic, None, None, None, None),
+                        (self.cfg.profiles_topic, None, None, None, None, False),
                         KafkaTimeoutError("flush did not complete"),
                     )
                 ]
@@ -219,6 +224,10 @@ class KafkaSink:
                 failed.append((rec, fut.exception))
             else:
                 counts[rec[0]] = counts.get(rec[0], 0) + 1
+                if rec[5]:
+                    meta, firsts = fut.value, self.first_offsets
+                    at = (rec[0], meta.partition)
+                    firsts[at] = min(meta.offset, firsts.get(at, meta.offset))
         self._inflight = []
         for topic, n in counts.items():
             delivered[topic] = delivered.get(topic, 0) + n

@@ -77,6 +77,8 @@ def test_erasure_leaves_no_trace_and_run_equals_replay(
         state,
         INSIGHT_COMMIT_INTERVAL_MS="300",
         INSIGHT_PSEUDONYMIZE_KEY=KEY,
+        # changelog snapshots hold users under keys of their own: the erasure rewrites them
+        INSIGHT_CHANGELOG_SNAPSHOT_RECORDS="20",
     )
     proc = start_processor(env)
     proc.wait_for(lambda: settled(proc), "input consumed and settled", timeout=240)
@@ -98,6 +100,7 @@ def test_erasure_leaves_no_trace_and_run_equals_replay(
     # the SQLite checkpoint (file, WAL), byte by byte: while running, and after the stop
     running = _state_bytes(state)
     assert proc.terminate() == 0
+    assert "changelog: snapshot of partitions" in proc.log()
     for data in (running, _state_bytes(state)):
         assert pz.id(other).encode() in data  # the scan does see ids that are there
         assert data.count(victim.encode()) == 0

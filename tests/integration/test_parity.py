@@ -77,7 +77,15 @@ def test_state_lost_mid_run_is_restored_from_the_changelog(
     from offset 0, and still publishes exactly what replay publishes."""
     prefix = f"pc{os.getpid()}"
     fed, _ = feed_shop(tansu_broker, prefix, **_shop_kwargs())
-    env = _env(tansu_broker, prefix, tmp_path, INSIGHT_BATCH_SIZE="1000")
+    # snapshots every ~100 changes per partition: the restore reads the last one and what
+    # follows it (runtime/snapshots.py)
+    env = _env(
+        tansu_broker,
+        prefix,
+        tmp_path,
+        INSIGHT_BATCH_SIZE="1000",
+        INSIGHT_CHANGELOG_SNAPSHOT_RECORDS="100",
+    )
     first = start_processor(env)
     first.wait_for(  # well into the input, several checkpoints written
         lambda: first.metric("insight_stream_profiles_published_total") >= 1500,
@@ -89,9 +97,12 @@ def test_state_lost_mid_run_is_restored_from_the_changelog(
     second = start_processor(env)
     second.wait_for(lambda: settled(second), "restored run settled", timeout=240)
     restored = second.metric("insight_stream_restore_users_total")
+    read = second.metric("insight_stream_restore_records_total")
     consumed = second.metric("insight_stream_events_consumed_total")
     assert second.terminate() == 0
+    assert "changelog: snapshot of partitions" in first.log()
     assert restored > 100  # users came back from the changelog ...
+    assert read < 2 * restored  # ... from snapshots, not every value each user ever had
     assert consumed < fed.total  # ... and the input was not read again from the start
     got = read_published(tansu_broker, prefix)
     assert not differences(got, expected)

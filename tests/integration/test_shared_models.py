@@ -59,7 +59,9 @@ def _group(
 
     if not live:
         produce()
-    env = {"INSIGHT_COMMIT_INTERVAL_MS": "300"}
+    # frequent changelog snapshots: a moved partition's new owner restores from its
+    # predecessor's snapshot and names it in its own markers
+    env = {"INSIGHT_COMMIT_INTERVAL_MS": "300", "INSIGHT_CHANGELOG_SNAPSHOT_RECORDS": "100"}
     if live:  # as in test_run_e2e.py: on a busy two-core machine a partition's producer
         env["INSIGHT_MAX_TASK_IDLE_MS"] = "5000"  # batch may trail another's by seconds
     procs = [

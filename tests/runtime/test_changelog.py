@@ -41,3 +41,149 @@ def test_every_shared_chunk_survives_compaction_and_restores() -> None:
         if r.key.startswith(SHARED) and dict(r.headers).get("cycle") == b"2"
     ]
     assert len(kept) == 3  # one key per chunk: a compacted changelog still restores
+
+
+class _Writer:
+    """A writer's commit cycles as ``Runner.commit_cycle`` runs them, its local store a dict."""
+
+    def __init__(self, log: Changelog, sink: KafkaSink, owned: set[int]) -> None:
+        self.log, self.sink, self.owned = log, sink, owned
+        self.store: dict[str, tuple[int, bytes]] = {}
+        self.cycle = 0
+
+    def stored(self, parts: list[int]) -> list[tuple[str, int, bytes]]:
+        return [(u, p, b) for u, (p, b) in self.store.items() if p in parts]
+
+    def commit(self, users: dict[str, tuple[int, bytes | None]], mark: bool = True) -> None:
+        self.cycle += 1
+        self.log.write(users, b"shared", self.owned, self.cycle, self.stored)
+        self.sink.flush()
+        if not mark:  # the writer dies before its markers
+            return
+        self.log.mark(self.owned, self.cycle, {}, {})
+        self.sink.flush()
+        for uid, (part, blob) in users.items():
+            if blob is None:
+                self.store.pop(uid, None)
+            else:
+                self.store[uid] = (part, blob)
+
+
+def _changes(n: int, cycle: int, every: int = 1) -> dict[str, tuple[int, bytes | None]]:
+    return {f"u{i}": (i % 2, b"\x03%d@%d" % (i, cycle)) for i in range(0, n, every)}
+
+
+def test_a_snapshot_shortens_the_restore_and_gives_the_same_users() -> None:
+    with EmbeddedBroker() as broker:
+        cfg = load_config(
+            {},
+            {
+                "bootstrap_servers": broker.bootstrap,
+                "group_id": "cls",
+                "changelog_snapshot_records": 50,
+            },
+        )
+        sink = KafkaSink(cfg)
+        w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
+        w.commit(_changes(200, 1))  # 100 per partition: a snapshot is due next cycle
+        w.commit(_changes(200, 2))  # a snapshot (cycle 1's state), then every user again
+        w.commit(_changes(200, 3, every=5))  # a snapshot (as of cycle 3), 40 users changed
+        assert {r["cycle"] for r in w.log.schedule.refs.values()} == {3}
+        w.commit({"u4": (0, None)})  # an erasure: partition 0's snapshot is rewritten
+        reader = Changelog(cfg, sink, "w2")
+        markers = reader.last_markers({0, 1})
+        got = reader.restore({0, 1}, want_shared=True, markers=markers)
+        whole = Changelog(cfg, sink, "w3").restore({0, 1}, want_shared=False)
+        total = len(read_topic(broker.bootstrap, cfg.changelog_topic))
+        sink.close()
+    assert {u: pb for u, pb in got.users.items()} == w.store
+    assert "u4" not in got.users
+    assert got.shared == b"shared"
+    assert whole.users == got.users  # from the partitions' starts: the same users
+    # from the snapshot: its chunks and the per-user records after it, not cycle 1's
+    assert got.records < total - 400
+    assert got.since == {0: 1, 1: 20}  # records after the chunks: the tombstone, cycle 3's
+    # the markers the reader will write name the same snapshots
+    assert reader.schedule.refs == w.log.schedule.refs
+
+
+def test_a_snapshot_cut_short_by_a_crash_is_not_used() -> None:
+    with EmbeddedBroker() as broker:
+        cfg = load_config(
+            {},
+            {
+                "bootstrap_servers": broker.bootstrap,
+                "group_id": "clc",
+                "changelog_snapshot_records": 50,
+            },
+        )
+        sink = KafkaSink(cfg)
+        w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
+        for cycle in (1, 2, 3):  # snapshots at cycles 2 and 3
+            w.commit(_changes(200, cycle))
+        named = dict(w.log.schedule.refs)
+        w.commit(_changes(200, 4), mark=False)  # a snapshot cut short by a crash...
+        cut = {p: ref["slot"] for p, ref in w.log.schedule.taking.items()}
+        reader = Changelog(cfg, sink, "w2")
+        got = reader.restore({0, 1}, False, reader.last_markers({0, 1}))
+        sink.close()
+    assert cut and all(slot != named[p]["slot"] for p, slot in cut.items())  # ...elsewhere
+    assert got.users == w.store  # cycle 3's users: the markers' snapshot, then cycle 3
+    assert reader.schedule.refs == named
+
+
+def test_a_marker_naming_an_incomplete_snapshot_reads_the_whole_partition() -> None:
+    with EmbeddedBroker() as broker:
+        cfg = load_config(
+            {},
+            {
+                "bootstrap_servers": broker.bootstrap,
+                "group_id": "cli",
+                "changelog_snapshot_records": 150,
+            },
+        )
+        sink = KafkaSink(cfg)
+        w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
+        for cycle in (1, 2, 3):  # a snapshot at cycle 3 only
+            w.commit(_changes(200, cycle))
+        refs = w.log.schedule.refs
+        refs[1] = {**refs[1], "chunks": 99}  # chunks the topic does not hold
+        w.commit(_changes(200, 4, every=7))
+        reader = Changelog(cfg, sink, "w2")
+        got = reader.restore({0, 1}, False, reader.last_markers({0, 1}))
+        sink.close()
+    assert got.users == w.store
+    assert got.since[0] < 200 < 300 < got.since[1]  # partition 1 from its start
+
+
+def test_an_erasure_rewrites_its_partitions_snapshots_on_a_compacted_topic() -> None:
+    """Snapshot chunks are keyed by slot, not user: without a rewrite, compaction would keep
+    an erased user's state in them."""
+    with EmbeddedBroker() as broker:
+        cfg = load_config(
+            {},
+            {
+                "bootstrap_servers": broker.bootstrap,
+                "group_id": "cle",
+                "changelog_snapshot_records": 50,
+            },
+        )
+        sink = KafkaSink(cfg)
+        w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
+        big = {f"customer-{i:04d}": (i % 2, b"\x03" + os.urandom(3000)) for i in range(400)}
+        w.commit(big)
+        w.commit(big)  # snapshots in slot 1: 200 users x 3 KB, several chunks each
+        w.commit(dict(list(big.items())[:150]))  # and slot 0
+        assert all(r["chunks"] > 1 for r in w.log.schedule.refs.values())
+        victim = "customer-0003"  # partition 1
+        w.commit({victim: (1, None), "customer-0000": (0, b"\x03zero")})
+        got = Changelog(cfg, sink, "w2").restore({0, 1}, False)
+        records = read_topic(broker.bootstrap, cfg.changelog_topic)
+        sink.close()
+    assert got.users == w.store and victim not in got.users
+    compacted = {(r.partition, r.key): r.value for r in records}
+    assert compacted[(1, victim.encode())] is None
+    holding = [k for k, v in compacted.items() if v is not None and victim.encode() in v]
+    assert not holding
+    # the rest of partition 1 is still in its (rewritten) snapshot
+    assert any(v is not None and b"customer-0005" in v for (p, k), v in compacted.items() if p == 1)
