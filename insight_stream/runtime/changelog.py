@@ -20,9 +20,9 @@ takes, from its changelog partition, the last value of every user written before
 marker, and the offsets in that marker. The local SQLite file is a cache: it is used when
 the partition's last marker is the one this instance wrote at the cycle the file holds.
 
-Snapshots (runtime/snapshots.py) shorten the read: when one is due, step 1 begins with every
-user of the partition as of the previous cycle, packed into chunks; the markers name it, and
-a restore starts at its first record instead of the partition's start.
+Snapshots (runtime/snapshots.py) shorten the read: when one is due, step 1 ends with every
+user of the partition as of this cycle, packed into chunks; the markers name it, and a
+restore starts at its first record instead of the partition's start.
 """
 
 from __future__ import annotations
@@ -97,23 +97,24 @@ class Changelog:
         cycle: int,
         stored: Stored | None = None,
     ) -> None:
-        """Step 1: the snapshots due (from ``stored``, the users of the given partitions as
-        of the last cycle), changed users and the shared models of ``cycle`` (not flushed)."""
+        """Step 1: changed users, the snapshots due (from ``stored``, the users of the given
+        partitions as of the last cycle, overlaid by ``users``) and the shared models of
+        ``cycle`` (not flushed). A snapshot follows its cycle's per-user records, so a
+        restore from its first record skips them."""
         owned = sorted(owned)
         headers = [("writer", self.writer.encode()), ("cycle", str(cycle).encode())]
         send, topic = self.sink.send, self.topic
-        due: list[int] = []
+        since = self.schedule.since
+        for uid, (part, blob) in users.items():
+            if part >= 0:
+                send(topic, uid.encode(), blob, headers, part)
+                since[part] = since.get(part, 0) + 1
         if stored is not None:
             # an erasure rewrites its partition's snapshots at once (runtime/snapshots.py)
             erased = {p for p, blob in users.values() if blob is None and p >= 0}
             due = sorted({*self.schedule.due(owned), *self.schedule.holding(erased)} & {*owned})
             if due:
                 self._snapshot(due, stored, users, erased, headers, cycle)
-        since = self.schedule.since
-        for uid, (part, blob) in users.items():
-            if part >= 0:
-                send(topic, uid.encode(), blob, headers, part, part in due)
-                since[part] = since.get(part, 0) + 1
         home = min(owned, default=None)
         if home is None:
             return

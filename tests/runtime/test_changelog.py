@@ -85,10 +85,10 @@ def test_a_snapshot_shortens_the_restore_and_gives_the_same_users() -> None:
         )
         sink = KafkaSink(cfg)
         w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
-        w.commit(_changes(200, 1))  # 100 per partition: a snapshot is due next cycle
-        w.commit(_changes(200, 2))  # a snapshot (cycle 1's state), then every user again
-        w.commit(_changes(200, 3, every=5))  # a snapshot (as of cycle 3), 40 users changed
-        assert {r["cycle"] for r in w.log.schedule.refs.values()} == {3}
+        w.commit(_changes(200, 1))  # 100 per partition, then a snapshot of each
+        w.commit(_changes(200, 2))  # every user again: 100 >= 50% of 100, a snapshot again
+        w.commit(_changes(200, 3, every=5))  # 20 per partition: no snapshot
+        assert {r["cycle"] for r in w.log.schedule.refs.values()} == {2}
         w.commit({"u4": (0, None)})  # an erasure: partition 0's snapshot is rewritten
         reader = Changelog(cfg, sink, "w2")
         markers = reader.last_markers({0, 1})
@@ -102,7 +102,7 @@ def test_a_snapshot_shortens_the_restore_and_gives_the_same_users() -> None:
     assert whole.users == got.users  # from the partitions' starts: the same users
     # from the snapshot: its chunks and the per-user records after it, not cycle 1's
     assert got.records < total - 400
-    assert got.since == {0: 1, 1: 20}  # records after the chunks: the tombstone, cycle 3's
+    assert got.since == {0: 0, 1: 20}  # a snapshot follows its own cycle's records
     # the markers the reader will write name the same snapshots
     assert reader.schedule.refs == w.log.schedule.refs
 
@@ -119,7 +119,7 @@ def test_a_snapshot_cut_short_by_a_crash_is_not_used() -> None:
         )
         sink = KafkaSink(cfg)
         w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
-        for cycle in (1, 2, 3):  # snapshots at cycles 2 and 3
+        for cycle in (1, 2, 3):  # a snapshot at each
             w.commit(_changes(200, cycle))
         named = dict(w.log.schedule.refs)
         w.commit(_changes(200, 4), mark=False)  # a snapshot cut short by a crash...
@@ -144,7 +144,7 @@ def test_a_marker_naming_an_incomplete_snapshot_reads_the_whole_partition() -> N
         )
         sink = KafkaSink(cfg)
         w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
-        for cycle in (1, 2, 3):  # a snapshot at cycle 3 only
+        for cycle in (1, 2, 3):  # a snapshot at cycle 2 only
             w.commit(_changes(200, cycle))
         refs = w.log.schedule.refs
         refs[1] = {**refs[1], "chunks": 99}  # chunks the topic does not hold
