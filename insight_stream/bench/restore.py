@@ -63,7 +63,7 @@ def bench_restore(
         with CheckpointStore(Path(tmp) / "writer", cfg.input_topics) as own:
             tail = dict(list(placed.items())[: len(placed) * 49 // 100])
             for cycle, changed in enumerate([placed] * copies + [tail], 1):
-                log.write(changed, shared, parts, cycle, lambda ps: own.load_users(ps, False))
+                log.write(changed, shared, parts, cycle, own)
                 sink.flush()
                 log.mark(parts, cycle, {}, {})
                 sink.flush()

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from kafka import KafkaConsumer, TopicPartition
@@ -40,8 +40,9 @@ from insight_stream.processor.engine_file import changed_state_settings
 from insight_stream.runtime.checkpoint import STATE_SETTINGS_ADVICE
 from insight_stream.runtime.config import RuntimeConfig
 from insight_stream.runtime.reader import partition_ends, read_range
+from insight_stream.runtime.repair import repairs, user_ids
 from insight_stream.runtime.sink import KafkaSink
-from insight_stream.runtime.snapshots import SNAPSHOT, Schedule, decode, encode, snapshot_key
+from insight_stream.runtime.snapshots import SNAPSHOT, Schedule, chunks_of, decode, named_ref
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,16 @@ MARKER = b"\x00checkpoint"
 SHARED = b"\x00shared"
 CHUNK = 256 << 10
 Key = tuple[str, int]
-Stored = Callable[[list[int]], Iterable[tuple[str, int, bytes]]]
+
+
+class StoredState(Protocol):
+    """The writer's local copy of its users as of its last cycle (``CheckpointStore``)."""
+
+    def load_users(
+        self, partitions: Iterable[int], include_unknown: bool = True
+    ) -> Iterable[tuple[str, int, bytes]]: ...
+
+    def load_blobs(self, uids: Iterable[str]) -> dict[str, bytes]: ...
 
 
 class StateSettingsError(RuntimeError):
@@ -87,6 +97,8 @@ class Changelog:
         self.settings = dict(settings or {})
         self.topic = cfg.changelog_topic
         self.schedule = Schedule(cfg.changelog_snapshot_records)
+        self.unmarked: dict[int, set[bytes]] = {}
+        """Keys a dead writer left after the last marker of partitions taken over."""
 
     # -- writing ----------------------------------------------------------------------
     def write(
@@ -95,7 +107,7 @@ class Changelog:
         shared: bytes,
         owned: Iterable[int],
         cycle: int,
-        stored: Stored | None = None,
+        stored: StoredState | None = None,
     ) -> None:
         """Step 1: changed users, the snapshots due (from ``stored``, the users of the given
         partitions as of the last cycle, overlaid by ``users``) and the shared models of
@@ -104,6 +116,12 @@ class Changelog:
         owned = sorted(owned)
         headers = [("writer", self.writer.encode()), ("cycle", str(cycle).encode())]
         send, topic = self.sink.send, self.topic
+        unmarked = {p: keys for p, keys in self.unmarked.items() if p in owned}
+        if unmarked and stored is not None:  # runtime/repair.py
+            current = stored.load_blobs(user_ids(unmarked) - users.keys())
+            for part, key, value in repairs(unmarked, users, current, self.schedule.refs):
+                send(topic, key, value, headers, part)
+            self.unmarked = {}
         since = self.schedule.since
         for uid, (part, blob) in users.items():
             if part >= 0:
@@ -126,7 +144,7 @@ class Changelog:
     def _snapshot(
         self,
         due: list[int],
-        stored: Stored,
+        stored: StoredState,
         changed: Mapping[str, tuple[int, bytes | None]],
         erased: set[int],
         headers: list[tuple[str, bytes]],
@@ -136,7 +154,7 @@ class Changelog:
         into the slot the markers do not name; stale chunk keys of that slot, and of both
         slots in a partition with an erasure, are tombstoned."""
         state: dict[int, dict[str, bytes]] = {p: {} for p in due}
-        for uid, part, blob in stored(due):
+        for uid, part, blob in stored.load_users(due, include_unknown=False):
             state[part][uid] = blob
         for uid, (part, blob) in changed.items():
             if part in state:
@@ -144,30 +162,10 @@ class Changelog:
                     state[part].pop(uid, None)
                 else:
                     state[part][uid] = blob
-        sched, send, topic = self.schedule, self.sink.send, self.topic
         for part, users in state.items():
-            slot = sched.slot(part)
-            values = list(encode([(u.encode(), b) for u, b in users.items()], CHUNK))
-            for i, value in enumerate(values):
-                meta = [("chunk", str(i).encode()), ("chunks", str(len(values)).encode())]
-                send(topic, snapshot_key(slot, i), value, headers + meta, part, True)
-            widths = sched.widths(part)
-            stale = [(slot, i) for i in range(len(values), widths[slot])]
-            if part in erased:
-                stale += [(1 - slot, i) for i in range(widths[1 - slot])]
-                widths[1 - slot] = 0
-            for s, i in stale:
-                send(topic, snapshot_key(s, i), None, headers, part, True)
-            widths[slot] = len(values)
-            sched.taking[part] = {
-                "writer": self.writer,
-                "cycle": cycle,
-                "slot": slot,
-                "chunks": len(values),
-                "users": len(users),
-                "widths": widths,
-            }
-            sched.since[part] = 0
+            take = self.schedule.take(part, users, self.writer, cycle, part in erased, CHUNK)
+            for key, value, meta in take:
+                self.sink.send(self.topic, key, value, headers + meta, part, True)
         log.info(
             "changelog: snapshot of partitions %s (%d users) at cycle %d",
             ",".join(map(str, due)),
@@ -242,12 +240,28 @@ class Changelog:
         )
 
     def last_markers(self, partitions: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """The last marker of each partition that has one (reads only the partitions' tails,
-        all of them at once, further back only where no marker was found)."""
+        """The last marker of each partition that has one."""
+        return self._tails(partitions)[0]
+
+    def take_over(self, partitions: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """The last markers of newly owned partitions; the snapshots they name are carried
+        by this writer's markers, and the keys after them are written again at its next
+        cycle (runtime/repair.py)."""
+        markers, after = self._tails(partitions)
+        self.schedule.adopt(markers, {})
+        self.unmarked.update({p: keys for p, keys in after.items() if keys})
+        return markers
+
+    def _tails(
+        self, partitions: Iterable[int]
+    ) -> tuple[dict[int, dict[str, Any]], dict[int, set[bytes]]]:
+        """Per partition, its last marker and the keys after it (every key if it has none).
+        Reads only the partitions' tails, all at once, further back where no marker was."""
         out: dict[int, dict[str, Any]] = {}
+        after: dict[int, set[bytes]] = {}
         parts = sorted(partitions)
         if not parts:
-            return out
+            return out, after
         consumer = self._consumer(tails=True)
         try:
             ends = partition_ends(consumer, [TopicPartition(self.topic, p) for p in parts])
@@ -259,14 +273,16 @@ class Changelog:
                     consumer, [TopicPartition(self.topic, p) for p in todo], starts, ends
                 )
                 for p in todo:
-                    last = next((r for r in reversed(got[p]) if r.key == MARKER), None)
-                    if last is not None:
-                        out[p] = orjson.loads(last.value)
+                    records = got[p]
+                    cut = max((i for i, r in enumerate(records) if r.key == MARKER), default=-1)
+                    after[p] = {r.key for r in records[cut + 1 :] if r.key is not None}
+                    if cut >= 0:
+                        out[p] = orjson.loads(records[cut].value)
                 todo = [p for p in todo if p not in out and starts[p] > 0]
                 back *= 8
         finally:
             consumer.close()
-        return out
+        return out, after
 
     def restore(
         self,
@@ -284,7 +300,7 @@ class Changelog:
         used: dict[int, dict[str, Any]] = {}
         parts = sorted(partitions)
         marked = markers or {}
-        starts = {p: _snapshot_ref(marked[p], p) if p in marked else None for p in parts}
+        starts = {p: named_ref(marked[p], p) if p in marked else None for p in parts}
         try:
             by_part = read_range(
                 consumer,
@@ -331,11 +347,11 @@ class Changelog:
         if cut is None:
             return None
         marker = orjson.loads(records[cut].value)
-        ref = _snapshot_ref(marker, part)
+        ref = named_ref(marker, part)
         latest: dict[bytes, bytes | None] = {}
         low = 0
         if ref is not None:
-            chunks = _chunks(records[:cut], ref)
+            chunks = chunks_of(records[:cut], ref)
             if len(chunks) == ref["chunks"]:
                 for i in range(ref["chunks"]):
                     latest.update(decode(chunks[i]))
@@ -381,20 +397,3 @@ class Changelog:
             log.warning("changelog: shared models of cycle %s incomplete", marker["cycle"])
             return None
         return b"".join(chunks[i] for i in range(total))
-
-
-def _snapshot_ref(marker: dict[str, Any], part: int) -> dict[str, Any] | None:
-    ref = (marker.get("snapshots") or {}).get(str(part))
-    return ref if ref is not None and "offset" in ref else None
-
-
-def _chunks(records: list[Any], ref: dict[str, Any]) -> dict[int, bytes]:
-    """The chunks of the snapshot ``ref`` names, by index."""
-    want = (ref["writer"].encode(), str(ref["cycle"]).encode())
-    out: dict[int, bytes] = {}
-    for rec in records:
-        if rec.offset >= ref["offset"] and rec.key is not None and rec.key.startswith(SNAPSHOT):
-            h = dict(rec.headers or [])
-            if rec.value is not None and (h.get("writer"), h.get("cycle")) == want:
-                out[int(h["chunk"])] = rec.value
-    return out

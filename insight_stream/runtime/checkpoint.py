@@ -319,6 +319,15 @@ class CheckpointStore:
             for uid, blob in cur:
                 yield uid, part, bytes(blob)
 
+    def load_blobs(self, uids: Iterable[str]) -> dict[str, bytes]:
+        """The stored blobs of those of ``uids`` this file holds."""
+        out: dict[str, bytes] = {}
+        for uid in uids:
+            row = self._db.execute("SELECT blob FROM users WHERE user_id = ?", (uid,)).fetchone()
+            if row is not None:
+                out[uid] = bytes(row[0])
+        return out
+
     def count_users(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from kafka import TopicPartition
@@ -350,7 +350,7 @@ class Runner(Rebalance, SharedModels):
         if self.changelog is not None:
             cycle = self.cycle + 1
             t_log = time.perf_counter()
-            self.changelog.write(users, ck.shared, self.owned, cycle, self._stored)
+            self.changelog.write(users, ck.shared, self.owned, cycle, self.store)
         produced = self._flush()
         if self.changelog is not None:
             self.changelog.mark(self.owned, cycle, offsets, applied)
@@ -371,10 +371,6 @@ class Runner(Rebalance, SharedModels):
         m.alerts.inc(produced.get(self.cfg.alerts_topic, 0))
         self._observe(highwaters)
         return drain_s
-
-    def _stored(self, parts: list[int]) -> Iterator[tuple[str, int, bytes]]:
-        """Users of ``parts`` in the local store as of the last cycle (changelog snapshots)."""
-        return self.store.load_users(parts, include_unknown=False)
 
     def _flush(self) -> dict[str, int]:
         """Flush the sink (every record acknowledged) and observe its send latency."""

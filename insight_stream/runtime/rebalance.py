@@ -140,8 +140,7 @@ class Rebalance:
         the state of the partition's last marker (written by this instance at its cycle).
         Returns the partitions restored and (if wanted) the newest marker's shared models."""
         assert self.changelog is not None
-        markers = self.changelog.last_markers(parts)
-        self.changelog.schedule.adopt(markers, {})  # the snapshots the next markers name
+        markers = self.changelog.take_over(parts)
         mine = self.store.instance_id, self.store.changelog_cycle
         stale = {p for p, m in markers.items() if (m.get("writer"), m.get("cycle")) != mine}
         if not stale:

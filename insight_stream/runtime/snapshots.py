@@ -20,7 +20,7 @@ markers name.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,37 @@ def snapshot_key(slot: int, chunk: int) -> bytes:
 def decode(value: bytes) -> list[tuple[bytes, bytes]]:
     """The pairs of one chunk (trusted: written by this project's changelog)."""
     return list(pickle.loads(value))
+
+
+def named_ref(marker: Mapping[str, Any], part: int) -> dict[str, Any] | None:
+    """The snapshot of ``part`` that ``marker`` names, if one can be read from."""
+    ref = (marker.get("snapshots") or {}).get(str(part))
+    return ref if ref is not None and "offset" in ref else None
+
+
+def named(ref: Mapping[str, Any] | None, key: bytes) -> bool:
+    """Whether chunk ``key`` is one of the snapshot ``ref`` names.
+
+    >>> ref = {"slot": 1, "chunks": 3}
+    >>> named(ref, snapshot_key(1, 2)), named(ref, snapshot_key(0, 0))
+    (True, False)
+    """
+    if ref is None:
+        return False
+    _, slot, chunk = key.split(b":")
+    return int(slot) == int(ref["slot"]) and int(chunk) < int(ref["chunks"])
+
+
+def chunks_of(records: Iterable[Any], ref: Mapping[str, Any]) -> dict[int, bytes]:
+    """The chunks, by index, of the snapshot ``ref`` names among consumer ``records``."""
+    want = (ref["writer"].encode(), str(ref["cycle"]).encode())
+    out: dict[int, bytes] = {}
+    for rec in records:
+        if rec.offset >= ref["offset"] and rec.key is not None and rec.key.startswith(SNAPSHOT):
+            h = dict(rec.headers or [])
+            if rec.value is not None and (h.get("writer"), h.get("cycle")) == want:
+                out[int(h["chunk"])] = rec.value
+    return out
 
 
 @dataclass
@@ -100,6 +131,44 @@ class Schedule:
                 self.refs[part] = ref
             self.since[part] = since.get(part, 0)
             self.sizes[part] = 0 if ref is None else int(ref.get("users", 0))
+
+    def take(
+        self,
+        part: int,
+        users: Mapping[str, bytes],
+        writer: str,
+        cycle: int,
+        erased: bool,
+        chunk_bytes: int,
+    ) -> list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]]:
+        """``(key, value, headers)`` of a new snapshot of ``part`` holding ``users``, in the
+        slot the markers do not name, then tombstones for that slot's stale chunk keys (and
+        the other slot's too if ``erased``: no key may keep an erased user); noted as
+        taking until :meth:`Changelog.mark` learns where it begins."""
+        slot = self.slot(part)
+        values = list(encode([(u.encode(), b) for u, b in users.items()], chunk_bytes))
+        n = str(len(values)).encode()
+        out: list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]] = [
+            (snapshot_key(slot, i), v, [("chunk", str(i).encode()), ("chunks", n)])
+            for i, v in enumerate(values)
+        ]
+        widths = self.widths(part)
+        stale = [(slot, i) for i in range(len(values), widths[slot])]
+        if erased:
+            stale += [(1 - slot, i) for i in range(widths[1 - slot])]
+            widths[1 - slot] = 0
+        out += [(snapshot_key(s, i), None, []) for s, i in stale]
+        widths[slot] = len(values)
+        self.taking[part] = {
+            "writer": writer,
+            "cycle": cycle,
+            "slot": slot,
+            "chunks": len(values),
+            "users": len(users),
+            "widths": widths,
+        }
+        self.since[part] = 0
+        return out
 
     def holding(self, parts: Iterable[int]) -> set[int]:
         """Those of ``parts`` whose snapshot keys may hold users."""

@@ -9,7 +9,7 @@ import pytest
 
 from insight_stream.runtime.broker import EmbeddedBroker
 from insight_stream.runtime.changelog import CHUNK, SHARED, Changelog
-from insight_stream.runtime.config import load_config
+from insight_stream.runtime.config import RuntimeConfig, load_config
 from insight_stream.runtime.reader import read_topic
 from insight_stream.runtime.sink import KafkaSink
 
@@ -43,6 +43,17 @@ def test_every_shared_chunk_survives_compaction_and_restores() -> None:
     assert len(kept) == 3  # one key per chunk: a compacted changelog still restores
 
 
+def _config(broker: EmbeddedBroker, group: str, snapshot_records: int) -> RuntimeConfig:
+    return load_config(
+        {},
+        {
+            "bootstrap_servers": broker.bootstrap,
+            "group_id": group,
+            "changelog_snapshot_records": snapshot_records,
+        },
+    )
+
+
 class _Writer:
     """A writer's commit cycles as ``Runner.commit_cycle`` runs them, its local store a dict."""
 
@@ -51,12 +62,17 @@ class _Writer:
         self.store: dict[str, tuple[int, bytes]] = {}
         self.cycle = 0
 
-    def stored(self, parts: list[int]) -> list[tuple[str, int, bytes]]:
+    def load_users(
+        self, parts: list[int], include_unknown: bool = True
+    ) -> list[tuple[str, int, bytes]]:
         return [(u, p, b) for u, (p, b) in self.store.items() if p in parts]
+
+    def load_blobs(self, uids: list[str]) -> dict[str, bytes]:
+        return {u: self.store[u][1] for u in uids if u in self.store}
 
     def commit(self, users: dict[str, tuple[int, bytes | None]], mark: bool = True) -> None:
         self.cycle += 1
-        self.log.write(users, b"shared", self.owned, self.cycle, self.stored)
+        self.log.write(users, b"shared", self.owned, self.cycle, self)
         self.sink.flush()
         if not mark:  # the writer dies before its markers
             return
@@ -75,14 +91,7 @@ def _changes(n: int, cycle: int, every: int = 1) -> dict[str, tuple[int, bytes |
 
 def test_a_snapshot_shortens_the_restore_and_gives_the_same_users() -> None:
     with EmbeddedBroker() as broker:
-        cfg = load_config(
-            {},
-            {
-                "bootstrap_servers": broker.bootstrap,
-                "group_id": "cls",
-                "changelog_snapshot_records": 50,
-            },
-        )
+        cfg = _config(broker, "cls", 50)
         sink = KafkaSink(cfg)
         w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
         w.commit(_changes(200, 1))  # 100 per partition, then a snapshot of each
@@ -109,14 +118,7 @@ def test_a_snapshot_shortens_the_restore_and_gives_the_same_users() -> None:
 
 def test_a_snapshot_cut_short_by_a_crash_is_not_used() -> None:
     with EmbeddedBroker() as broker:
-        cfg = load_config(
-            {},
-            {
-                "bootstrap_servers": broker.bootstrap,
-                "group_id": "clc",
-                "changelog_snapshot_records": 50,
-            },
-        )
+        cfg = _config(broker, "clc", 50)
         sink = KafkaSink(cfg)
         w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
         for cycle in (1, 2, 3):  # a snapshot at each
@@ -134,14 +136,7 @@ def test_a_snapshot_cut_short_by_a_crash_is_not_used() -> None:
 
 def test_a_marker_naming_an_incomplete_snapshot_reads_the_whole_partition() -> None:
     with EmbeddedBroker() as broker:
-        cfg = load_config(
-            {},
-            {
-                "bootstrap_servers": broker.bootstrap,
-                "group_id": "cli",
-                "changelog_snapshot_records": 150,
-            },
-        )
+        cfg = _config(broker, "cli", 150)
         sink = KafkaSink(cfg)
         w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
         for cycle in (1, 2, 3):  # a snapshot at cycle 2 only
@@ -160,14 +155,7 @@ def test_an_erasure_rewrites_its_partitions_snapshots_on_a_compacted_topic() -> 
     """Snapshot chunks are keyed by slot, not user: without a rewrite, compaction would keep
     an erased user's state in them."""
     with EmbeddedBroker() as broker:
-        cfg = load_config(
-            {},
-            {
-                "bootstrap_servers": broker.bootstrap,
-                "group_id": "cle",
-                "changelog_snapshot_records": 50,
-            },
-        )
+        cfg = _config(broker, "cle", 50)
         sink = KafkaSink(cfg)
         w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
         big = {f"customer-{i:04d}": (i % 2, b"\x03" + os.urandom(3000)) for i in range(400)}
@@ -187,3 +175,31 @@ def test_an_erasure_rewrites_its_partitions_snapshots_on_a_compacted_topic() -> 
     assert not holding
     # the rest of partition 1 is still in its (rewritten) snapshot
     assert any(v is not None and b"customer-0005" in v for (p, k), v in compacted.items() if p == 1)
+
+
+def test_values_a_dead_writer_left_after_the_last_marker_are_written_again() -> None:
+    """A writer dies after its cycle's records are acknowledged, before its markers: the
+    instance that takes the partitions over (here: the same one, restarted on its local
+    file) overwrites those values in its first cycle, so a later restore does not take them
+    (they reflect input past the markers' offsets)."""
+    with EmbeddedBroker() as broker:
+        cfg = _config(broker, "clr", 50)
+        sink = KafkaSink(cfg)
+        w = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
+        w.commit(_changes(200, 1))  # a snapshot of each partition in slot 1
+        w.commit(_changes(200, 2))  # and in slot 0
+        w.commit(_changes(200, 3), mark=False)  # dies: slot 1 chunks and users unmarked
+        dead = {r["slot"] for r in w.log.schedule.taking.values()}
+        restarted = _Writer(Changelog(cfg, sink, "w1"), sink, {0, 1})
+        restarted.store, restarted.cycle = dict(w.store), 2
+        restarted.log.take_over({0, 1})
+        restarted.commit(_changes(200, 9, every=10))  # re-folds less input than the dead one
+        reader = Changelog(cfg, sink, "w2")
+        got = reader.restore({0, 1}, False, reader.last_markers({0, 1}))
+        records = read_topic(broker.bootstrap, cfg.changelog_topic)
+        sink.close()
+    assert dead == {1} and got.users == restarted.store  # cycle 2's users, 20 changed at cycle 9
+    assert not [u for u, (_, b) in got.users.items() if b.endswith(b"@3")]
+    compacted = {(r.partition, r.key): r.value for r in records}
+    left = [k for (p, k), v in compacted.items() if k.startswith(b"\x00snap:1") and v is not None]
+    assert not left  # the dead writer's unnamed chunks are tombstoned
