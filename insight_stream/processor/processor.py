@@ -364,8 +364,7 @@ class Processor:
             return out
         for uid in self._dirty if everyone or seal else self._touched:
             u = users.get(uid)
-            if u is None:
-                out.profiles[uid] = None
+            if u is None:  # held elsewhere: its owner publishes it (erasures: tombstones)
                 continue
             profile = build_profile(self, uid, u)
             risk = profile["churn"]["risk"]

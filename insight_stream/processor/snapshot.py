@@ -139,6 +139,10 @@ def _restore(
             proc.risk_hist[u.published_bucket] += 1
         if u.timer_at is not None:
             proc.timers.push(u.timer_at, uid)
+    if shared is not None:
+        # the open window of the writer of ``shared`` names its users on every partition it
+        # held; this engine publishes only those it holds (the others' owners publish theirs)
+        proc._dirty = {uid: None for uid in proc._dirty if uid in proc.users}
 
 
 def queued_ops(shared: bytes) -> list[Any]:

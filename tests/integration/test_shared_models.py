@@ -146,3 +146,32 @@ def test_three_instances_one_killed_keep_one_set_of_models(
     diff = differences(got, want)
     print(f"three instances, one killed: {diff or 'identical to replay'}")
     assert not diff
+
+
+def test_an_instance_joining_mid_run_takes_partitions_and_keeps_one_set_of_models(
+    tansu_broker: str, start_processor: Any, tmp_path: Path
+) -> None:
+    """Scale-out: one instance folds the backlog alone (it exchanges nothing), a second
+    joins midway; partitions move to it with their state and queued ops (changelog), and
+    from then on the two share every epoch."""
+    prefix = f"sj{os.getpid()}"
+    want, procs = _group(tansu_broker, start_processor, tmp_path, prefix, 1)
+    first = procs[0]
+    first.wait_for(
+        lambda: first.metric("insight_stream_profiles_published_total") >= 150,
+        "the first instance well into the backlog",
+        timeout=240,
+    )
+    env = {"INSIGHT_COMMIT_INTERVAL_MS": "300", "INSIGHT_CHANGELOG_SNAPSHOT_RECORDS": "100"}
+    procs.append(start_processor(runtime_env(tansu_broker, prefix, tmp_path / "state1", **env)))
+    first.wait_for(lambda: _group_settled(procs), "both instances settled", timeout=300)
+    seen = [versions(p) for p in procs]
+    restored = procs[1].metric("insight_stream_restore_users_total")
+    for p in procs:
+        assert p.terminate() == 0
+    assert restored > 0  # the joiner's partitions came with their users
+    assert seen[0] and seen[0] == seen[1]
+    got = read_published(tansu_broker, prefix)
+    diff = differences(got, want)
+    print(f"one instance, a second joining: {diff or 'identical to replay'}")
+    assert not diff

@@ -79,3 +79,18 @@ def test_simulator_feed_and_driver_route_outputs_to_topics() -> None:
     assert driver.stats.dlq_total == sum(1 for r in out if r[0] == "dlq") > 0
     dlq = next(r for r in out if r[0] == "dlq")
     assert dict(dlq[3])["error_type"] in (b"decode", b"validation")
+
+
+def test_an_engine_restoring_another_writers_window_publishes_only_the_users_it_holds() -> None:
+    """A joining instance restores the shared blob of the instance it takes partitions
+    from; that blob's open window names users of every partition the writer held. Before,
+    the joiner's window end published a tombstone for each user it did not hold, over the
+    live profiles their owner publishes."""
+    writer = Processor()
+    writer.process(visit("a", T0))
+    writer.process(visit("b", T0 + 1))
+    ck = writer.checkpoint()
+    assert writer.pending > 0  # the window is still open, naming a and b
+    joiner = Processor()
+    joiner.restore([("a", ck.users["a"])], ck.shared)  # only a's partition moved
+    assert set(joiner.drain(seal=True).profiles) == {"a"}
