@@ -87,12 +87,16 @@ class DriftMonitor:
             self._wanted.setdefault(model, ts)
         return True
 
-    def take_refit(self, model: str, now: int) -> bool:
-        """True once per pending request for ``model`` (respecting ``min_gap_ms``)."""
+    def wants_refit(self, model: str, now: int) -> bool:
+        """Whether :meth:`take_refit` at ``now`` would say True (nothing taken)."""
         if model not in self._wanted:
             return False
         last = self._refitted.get(model)
-        if last is not None and now - last < self.min_gap_ms:
+        return last is None or now - last >= self.min_gap_ms
+
+    def take_refit(self, model: str, now: int) -> bool:
+        """True once per pending request for ``model`` (respecting ``min_gap_ms``)."""
+        if not self.wants_refit(model, now):
             return False
         del self._wanted[model]
         self._refitted[model] = now

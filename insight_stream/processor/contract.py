@@ -100,6 +100,10 @@ class Engine(Protocol):
 
     def take_sealed(self) -> list[Outputs]: ...
 
+    def population_due(self, at: int) -> bool:
+        """Whether the refits at day start ``at`` read :attr:`population`."""
+        ...
+
     @property
     def epoch_end(self) -> int:
         """The event-time boundary at which the open model epoch closes (0: none yet)."""

@@ -263,6 +263,19 @@ class Processor:
         if self.churn.fingerprint() != scale:
             refresh_published(self, now)
 
+    def population_due(self, at: int) -> bool:
+        """Whether the refits at day start ``at`` read :attr:`population` (as the models
+        stand before it: a drift request raised by the hour before it may be missed). A
+        group gathers every partition's users for those day starts only; a refit the
+        answer missed still gets them, by a slower exchange from inside the refit."""
+        drift = self.drift
+        return (
+            self.churn.population_due(at)
+            or (at % DAY_MS == 0 and self.segments.population_due(at))
+            or (at % DAY_MS == 0 and drift.wants_refit("churn", at))
+            or (at % DAY_MS == 0 and self.segments.ready and drift.wants_refit("segments", at))
+        )
+
     def _reassign_segments(self) -> None:
         """After a segment refit, move every user to their nearest (refined) centre.
 

@@ -173,7 +173,9 @@ class SharedModels:
                 self._advance(reach)  # the boundaries the group passed, refits included
             return False
         self._take(limit)
-        if limit == day and not self._users_at(day):
+        # customers are exchanged only at day starts whose refits read them (weekly labels
+        # and fits, segment refinements, drift refits): not at every day start
+        if limit == day and engine.population_due(day) and not self._users_at(day):
             return False
         if limit == target:
             return True

@@ -56,6 +56,9 @@ class CountingProcessor:
         sealed, self.sealed = self.sealed, []
         return sealed
 
+    def population_due(self, at: int) -> bool:
+        return False  # no population refits
+
     def drain(self, seal: bool = True, everyone: bool = True, profiles: bool = True) -> FakeOutputs:
         out = FakeOutputs({u: {"user_id": u, "n": self.counts[u]} for u in sorted(self.changed)})
         out.alerts = [

@@ -234,6 +234,14 @@ class ChurnModel:
         self._fit_blend()
         return self.params
 
+    def population_due(self, now_ms: int) -> bool:
+        """Whether :meth:`maybe_refit` at ``now_ms`` reads the users (labels or a fit due)."""
+        now_day = now_ms // DAY_MS
+        labelled, refitted = self._labelled_epoch, self._last_refit_day
+        return (labelled is not None and now_day // self._epoch_days - 1 > labelled) or (
+            refitted is not None and now_day - refitted >= self.config.refit_every_days
+        )
+
     def maybe_refit(self, users: Callable[[], Iterable[ChurnUser]], now_ms: int) -> bool:
         """Label a finished epoch and refit when due on event time; True if params refit.
 

@@ -282,13 +282,17 @@ class Segmenter:
             "refit_seconds": round(self.refit_seconds, 4),
         }
 
-    def maybe_refit(self, profiles: Callable[[], Iterable[ProfileState]], now: int) -> bool:
-        """Batch refinement when ``refit_every_days`` of event time passed since the last one."""
+    def population_due(self, now: int) -> bool:
+        """Whether :meth:`maybe_refit` at ``now`` refines (and so reads the profiles)."""
         every = self.config.refit_every_days
         if self.km is None or every <= 0:
             return False
         last = self.refitted_at if self.refitted_at is not None else self.seeded_at
-        if last is not None and now - last < every * DAY_MS:
+        return last is None or now - last >= every * DAY_MS
+
+    def maybe_refit(self, profiles: Callable[[], Iterable[ProfileState]], now: int) -> bool:
+        """Batch refinement when ``refit_every_days`` of event time passed since the last one."""
+        if not self.population_due(now):
             return False
         self.refit(profiles(), now)
         return True
