@@ -268,12 +268,15 @@ class Processor:
         stand before it: a drift request raised by the hour before it may be missed). A
         group gathers every partition's users for those day starts only; a refit the
         answer missed still gets them, by a slower exchange from inside the refit."""
-        drift = self.drift
+        if self.churn.population_due(at):
+            return True
+        if at % DAY_MS:  # segment and drift refits run at day starts only (_refit_models)
+            return False
+        drift, seg = self.drift, self.segments
         return (
-            self.churn.population_due(at)
-            or (at % DAY_MS == 0 and self.segments.population_due(at))
-            or (at % DAY_MS == 0 and drift.wants_refit("churn", at))
-            or (at % DAY_MS == 0 and self.segments.ready and drift.wants_refit("segments", at))
+            seg.population_due(at)
+            or drift.wants_refit("churn", at)
+            or (seg.ready and drift.wants_refit("segments", at))
         )
 
     def _reassign_segments(self) -> None:

@@ -115,6 +115,11 @@ def runtime_env(bootstrap: str, prefix: str, state_dir: Path, **extra: str) -> d
     }
 
 
+def shop_kwargs(s: SimConfig) -> dict[str, Any]:
+    """:func:`feed_shop` arguments for the shop ``s`` describes."""
+    return {"users": s.users, "days": s.days, "seed": s.seed, "malformed_rate": s.malformed_rate}
+
+
 def feed_shop(
     bootstrap: str,
     prefix: str,
@@ -146,3 +151,29 @@ def settled(proc: Proc, partitions: int = 8) -> bool:
         and sum_metric(text, "insight_stream_settled") == 1
         and sum_metric(text, "insight_stream_consumer_lag_records") == 0
     )
+
+
+def spread(procs: list[Proc]) -> None:
+    """Wait until every instance holds partitions, 8 in all."""
+    procs[0].wait_for(
+        lambda: (
+            sum(p.metric("insight_stream_assigned_partitions") for p in procs) == 8
+            and all(p.metric("insight_stream_assigned_partitions") > 0 for p in procs)
+        ),
+        f"8 partitions spread over {len(procs)} instances",
+        timeout=120,
+    )
+
+
+def kill_one_of(procs: list[Proc]) -> list[Proc]:
+    """Once the partitions are spread and the last instance published something,
+    ``kill -9`` it mid-run; returns the survivors."""
+    spread(procs)
+    victim = procs[-1]
+    victim.wait_for(
+        lambda: victim.metric("insight_stream_profiles_published_total") >= 100,
+        "the victim published something",
+        timeout=240,
+    )
+    victim.kill9()
+    return procs[:-1]

@@ -16,7 +16,7 @@ import pytest
 from insight_stream.replay.compare import replay_dir
 
 from .parity import PARITY_SHOP, Published, differences, read_published, replay_shop
-from .support import feed_shop, runtime_env, settled
+from .support import feed_shop, runtime_env, settled, shop_kwargs
 
 pytestmark = pytest.mark.integration
 
@@ -32,16 +32,11 @@ def _env(bootstrap: str, prefix: str, tmp: Path, **extra: str) -> dict[str, str]
     return runtime_env(bootstrap, prefix, tmp / "state", INSIGHT_COMMIT_INTERVAL_MS="300", **extra)
 
 
-def _shop_kwargs() -> dict[str, Any]:
-    s = PARITY_SHOP
-    return {"users": s.users, "days": s.days, "seed": s.seed, "malformed_rate": s.malformed_rate}
-
-
 def test_backlog_equals_replay(
     tansu_broker: str, start_processor: Any, tmp_path: Path, expected: Published
 ) -> None:
     prefix = f"pb{os.getpid()}"
-    feed_shop(tansu_broker, prefix, **_shop_kwargs())
+    feed_shop(tansu_broker, prefix, **shop_kwargs(PARITY_SHOP))
     # small merge buffers: partitions are paused and resumed all the time
     proc = start_processor(_env(tansu_broker, prefix, tmp_path, INSIGHT_MAX_BUFFERED="300"))
     proc.wait_for(lambda: settled(proc), "backlog consumed and settled", timeout=240)
@@ -55,7 +50,7 @@ def test_ten_kill_9_then_restart_equals_replay(
     tansu_broker: str, start_processor: Any, tmp_path: Path, expected: Published
 ) -> None:
     prefix = f"pk{os.getpid()}"
-    fed, _ = feed_shop(tansu_broker, prefix, **_shop_kwargs())
+    fed, _ = feed_shop(tansu_broker, prefix, **shop_kwargs(PARITY_SHOP))
     env = _env(tansu_broker, prefix, tmp_path, INSIGHT_BATCH_SIZE="500")
     rnd = random.Random(8)
     for _ in range(10):
@@ -76,7 +71,7 @@ def test_state_lost_mid_run_is_restored_from_the_changelog(
     """kill -9, then the state directory is gone: the restart restores from Kafka, not
     from offset 0, and still publishes exactly what replay publishes."""
     prefix = f"pc{os.getpid()}"
-    fed, _ = feed_shop(tansu_broker, prefix, **_shop_kwargs())
+    fed, _ = feed_shop(tansu_broker, prefix, **shop_kwargs(PARITY_SHOP))
     # snapshots every ~100 changes per partition: the restore reads the last one and what
     # follows it (runtime/snapshots.py)
     env = _env(
@@ -121,7 +116,7 @@ def test_pseudonymous_ids_through_kill_9_equal_replay_with_the_key(
     Shop(PARITY_SHOP).write(tmp_path / "input")
     want = replay_dir(tmp_path / "input", pseudonymizer=pz)
     prefix = f"pp{os.getpid()}"
-    fed, shop = feed_shop(tansu_broker, prefix, **_shop_kwargs())
+    fed, shop = feed_shop(tansu_broker, prefix, **shop_kwargs(PARITY_SHOP))
     env = _env(tansu_broker, prefix, tmp_path, INSIGHT_PSEUDONYMIZE_KEY=key)
     for n in (1, 2):
         proc = start_processor(env)

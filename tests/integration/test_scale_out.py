@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from .parity import PARITY_SHOP, read_published, replay_shop
-from .support import Proc, feed_shop, runtime_env, settled
+from .support import feed_shop, kill_one_of, runtime_env, settled, shop_kwargs
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +31,7 @@ def test_three_instances_one_killed_per_user_facts_equal_replay(
 ) -> None:
     prefix = f"so{os.getpid()}"
     want = replay_shop(PARITY_SHOP, tmp_path / "replay")
-    s = PARITY_SHOP
-    feed_shop(
-        tansu_broker,
-        prefix,
-        users=s.users,
-        days=s.days,
-        seed=s.seed,
-        malformed_rate=s.malformed_rate,
-    )
+    feed_shop(tansu_broker, prefix, **shop_kwargs(PARITY_SHOP))
 
     def env(i: int) -> dict[str, str]:
         return runtime_env(
@@ -50,27 +42,7 @@ def test_three_instances_one_killed_per_user_facts_equal_replay(
             INSIGHT_SHARE_MODELS="false",
         )
 
-    procs = [start_processor(env(i)) for i in range(3)]
-
-    def assigned(ps: list[Proc]) -> float:
-        return sum(p.metric("insight_stream_assigned_partitions") for p in ps)
-
-    procs[0].wait_for(
-        lambda: (
-            assigned(procs) == 8
-            and all(p.metric("insight_stream_assigned_partitions") > 0 for p in procs)
-        ),
-        "8 partitions spread over 3 instances",
-        timeout=120,
-    )
-    victim = procs[2]
-    victim.wait_for(
-        lambda: victim.metric("insight_stream_profiles_published_total") >= 100,
-        "the victim published something",
-        timeout=240,
-    )
-    victim.kill9()
-    alive = procs[:2]
+    alive = kill_one_of([start_processor(env(i)) for i in range(3)])
 
     def survivors_settled() -> bool:  # the 8 partitions are split over the two
         parts = [p.metric("insight_stream_assigned_partitions") for p in alive]

@@ -14,7 +14,7 @@ import pytest
 from insight_stream.runtime.reader import read_topic
 
 from .parity import PARITY_SHOP, Published, differences, read_published, replay_shop
-from .support import Proc, feed_shop, runtime_env, settled
+from .support import Proc, feed_shop, kill_one_of, runtime_env, settled, shop_kwargs, spread
 
 pytestmark = pytest.mark.integration
 
@@ -37,6 +37,20 @@ def _group_settled(procs: list[Proc]) -> bool:
     )
 
 
+# frequent changelog snapshots: a moved partition's new owner restores from its predecessor's
+# snapshot and names it in its own markers
+ENV = {"INSIGHT_COMMIT_INTERVAL_MS": "300", "INSIGHT_CHANGELOG_SNAPSHOT_RECORDS": "100"}
+LIVE = {"INSIGHT_MAX_TASK_IDLE_MS": "5000"}  # as in test_run_e2e.py: on a busy two-core
+# machine a partition's producer batch may trail another's by seconds
+
+
+def _start(
+    bootstrap: str, start_processor: Any, tmp_path: Path, prefix: str, i: int, live: bool = False
+) -> Proc:
+    env = runtime_env(bootstrap, prefix, tmp_path / f"state{i}", **ENV, **(LIVE if live else {}))
+    return start_processor(env)
+
+
 def _group(
     bootstrap: str,
     start_processor: Any,
@@ -48,40 +62,36 @@ def _group(
     """The parity shop replayed, and ``n`` instances run on it: fed as a backlog before they
     start, or (``live``) produced once all of them hold partitions."""
     want = replay_shop(PARITY_SHOP, tmp_path / "replay")
-    s = PARITY_SHOP
 
     def produce() -> None:
-        feed_shop(
-            bootstrap,
-            prefix,
-            users=s.users,
-            days=s.days,
-            seed=s.seed,
-            malformed_rate=s.malformed_rate,
-        )
+        feed_shop(bootstrap, prefix, **shop_kwargs(PARITY_SHOP))
 
     if not live:
         produce()
-    # frequent changelog snapshots: a moved partition's new owner restores from its
-    # predecessor's snapshot and names it in its own markers
-    env = {"INSIGHT_COMMIT_INTERVAL_MS": "300", "INSIGHT_CHANGELOG_SNAPSHOT_RECORDS": "100"}
-    if live:  # as in test_run_e2e.py: on a busy two-core machine a partition's producer
-        env["INSIGHT_MAX_TASK_IDLE_MS"] = "5000"  # batch may trail another's by seconds
-    procs = [
-        start_processor(runtime_env(bootstrap, prefix, tmp_path / f"state{i}", **env))
-        for i in range(n)
-    ]
+    procs = [_start(bootstrap, start_processor, tmp_path, prefix, i, live) for i in range(n)]
     if live:
-        procs[0].wait_for(
-            lambda: (
-                sum(p.metric("insight_stream_assigned_partitions") for p in procs) == 8
-                and all(p.metric("insight_stream_assigned_partitions") > 0 for p in procs)
-            ),
-            f"8 partitions spread over {n} instances",
-            timeout=120,
-        )
+        spread(procs)
         produce()
     return want, procs
+
+
+def _identical_to_replay(
+    procs: list[Proc], bootstrap: str, prefix: str, want: Published, what: str
+) -> float:
+    """Wait until the group settled, stop it, and check it held one set of models and
+    published replay's alerts and last profiles; returns the users it restored."""
+    procs[0].wait_for(lambda: _group_settled(procs), f"{what}: settled", timeout=300)
+    seen = [versions(p) for p in procs]
+    restored = sum(p.metric("insight_stream_restore_users_total") for p in procs)
+    for p in procs:
+        assert p.terminate() == 0
+    assert seen[0] and all(s == seen[0] for s in seen)  # the same models at each day start
+    got = read_published(bootstrap, prefix)
+    assert len(want.alerts) > 0
+    diff = differences(got, want)
+    print(f"{what}: {diff or 'identical to replay'}")
+    assert not diff
+    return restored
 
 
 def test_two_instances_over_a_backlog_publish_what_replay_publishes(
@@ -89,14 +99,7 @@ def test_two_instances_over_a_backlog_publish_what_replay_publishes(
 ) -> None:
     prefix = f"sm{os.getpid()}"
     want, procs = _group(tansu_broker, start_processor, tmp_path, prefix, 2)
-    procs[0].wait_for(lambda: _group_settled(procs), "both instances settled", timeout=300)
-    seen = [versions(p) for p in procs]
-    for p in procs:
-        assert p.terminate() == 0
-    assert seen[0] and seen[0] == seen[1]  # the same models at the same day start
-    got = read_published(tansu_broker, prefix)
-    assert len(want.alerts) > 0
-    assert not differences(got, want)
+    _identical_to_replay(procs, tansu_broker, prefix, want, "two instances, backlog")
     # customers were exchanged only at the day starts whose refits read them (18 of the 90
     # in replay: weekly churn labels and fits, segment refinements), not at every one
     exchanged = {
@@ -114,16 +117,7 @@ def test_two_instances_over_live_input_publish_what_replay_publishes(
     partitions still being produced, not only for a backlog's."""
     prefix = f"sl{os.getpid()}"
     want, procs = _group(tansu_broker, start_processor, tmp_path, prefix, 2, live=True)
-    procs[0].wait_for(lambda: _group_settled(procs), "both instances settled", timeout=300)
-    seen = [versions(p) for p in procs]
-    for p in procs:
-        assert p.terminate() == 0
-    assert seen[0] and seen[0] == seen[1]
-    got = read_published(tansu_broker, prefix)
-    assert len(want.alerts) > 0
-    diff = differences(got, want)
-    print(f"two instances, live input: {diff or 'identical to replay'}")
-    assert not diff
+    _identical_to_replay(procs, tansu_broker, prefix, want, "two instances, live input")
 
 
 def test_three_instances_one_killed_keep_one_set_of_models(
@@ -133,30 +127,9 @@ def test_three_instances_one_killed_keep_one_set_of_models(
     queued model ops (changelog), and the survivors still hold one set of models."""
     prefix = f"sk{os.getpid()}"
     want, procs = _group(tansu_broker, start_processor, tmp_path, prefix, 3)
-    procs[0].wait_for(
-        lambda: all(p.metric("insight_stream_assigned_partitions") > 0 for p in procs),
-        "8 partitions spread over 3 instances",
-        timeout=120,
-    )
-    victim = procs[2]
-    victim.wait_for(
-        lambda: victim.metric("insight_stream_profiles_published_total") >= 100,
-        "the victim published something",
-        timeout=240,
-    )
-    victim.kill9()
-    alive = procs[:2]
-    alive[0].wait_for(lambda: _group_settled(alive), "survivors settled", timeout=300)
-    seen = [versions(p) for p in alive]
-    restored = sum(p.metric("insight_stream_restore_users_total") for p in alive)
-    for p in alive:
-        assert p.terminate() == 0
+    alive = kill_one_of(procs)
+    restored = _identical_to_replay(alive, tansu_broker, prefix, want, "three, one killed")
     assert restored > 0
-    assert seen[0] and seen[0] == seen[1]
-    got = read_published(tansu_broker, prefix)
-    diff = differences(got, want)
-    print(f"three instances, one killed: {diff or 'identical to replay'}")
-    assert not diff
 
 
 def test_an_instance_joining_mid_run_takes_partitions_and_keeps_one_set_of_models(
@@ -167,22 +140,11 @@ def test_an_instance_joining_mid_run_takes_partitions_and_keeps_one_set_of_model
     from then on the two share every epoch."""
     prefix = f"sj{os.getpid()}"
     want, procs = _group(tansu_broker, start_processor, tmp_path, prefix, 1)
-    first = procs[0]
-    first.wait_for(
-        lambda: first.metric("insight_stream_profiles_published_total") >= 150,
+    procs[0].wait_for(
+        lambda: procs[0].metric("insight_stream_profiles_published_total") >= 150,
         "the first instance well into the backlog",
         timeout=240,
     )
-    env = {"INSIGHT_COMMIT_INTERVAL_MS": "300", "INSIGHT_CHANGELOG_SNAPSHOT_RECORDS": "100"}
-    procs.append(start_processor(runtime_env(tansu_broker, prefix, tmp_path / "state1", **env)))
-    first.wait_for(lambda: _group_settled(procs), "both instances settled", timeout=300)
-    seen = [versions(p) for p in procs]
-    restored = procs[1].metric("insight_stream_restore_users_total")
-    for p in procs:
-        assert p.terminate() == 0
+    procs.append(_start(tansu_broker, start_processor, tmp_path, prefix, 1))
+    restored = _identical_to_replay(procs, tansu_broker, prefix, want, "a second joining")
     assert restored > 0  # the joiner's partitions came with their users
-    assert seen[0] and seen[0] == seen[1]
-    got = read_published(tansu_broker, prefix)
-    diff = differences(got, want)
-    print(f"one instance, a second joining: {diff or 'identical to replay'}")
-    assert not diff
