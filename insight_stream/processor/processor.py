@@ -215,8 +215,15 @@ class Processor:
             self._fire_timers(now_ms)
 
     # -- timers and alerts ---------------------------------------------------------------
-    def _schedule(self, uid: str, u: UserState, now: int, shown: float | None = None) -> None:
-        due = self.churn.next_check_ms(u.churn, now, shown)
+    def _schedule(
+        self,
+        uid: str,
+        u: UserState,
+        now: int,
+        shown: float | None = None,
+        risk: float | None = None,
+    ) -> None:
+        due = self.churn.next_check_ms(u.churn, now, shown, risk)
         if due is not None:
             u.timer_at = due
             self.timers.push(due, uid)
@@ -235,9 +242,9 @@ class Processor:
             if alerts != self.alerts_total or stale(u, risk, self._republish_delta):
                 self._dirty[uid] = None  # re-published: an alert, or the shown risk is stale
                 self._touched[uid] = None
-                self._schedule(uid, u, due)
+                self._schedule(uid, u, due, risk=risk)
             else:  # not re-published: the next check counts from the risk still shown
-                self._schedule(uid, u, due, u.published_risk)
+                self._schedule(uid, u, due, u.published_risk, risk)
 
     def _refit_models(self, now: int) -> None:
         """Population refits on event-time schedules (churn parameters, segment refinement).

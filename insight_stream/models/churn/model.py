@@ -24,7 +24,7 @@ import numpy as np
 
 from insight_stream.models.churn import bgnbd
 from insight_stream.models.churn.config import ChurnConfig
-from insight_stream.models.churn.scorer import LogisticBlend, features, reasons
+from insight_stream.models.churn.scorer import LogisticBlend, feature_curve, features, reasons
 from insight_stream.models.churn.state import DAY_MS, ChurnUser, Snapshot
 
 _LN2 = math.log(2.0)
@@ -170,7 +170,9 @@ class ChurnModel:
         why = reasons(snap, now_day, self.p_alive(u, now_ms), blend.contributions(f))
         return blend.risk(f), why, blend.top_features(f, n)
 
-    def next_check_ms(self, u: ChurnUser, now_ms: int, shown: float | None = None) -> int | None:
+    def next_check_ms(
+        self, u: ChurnUser, now_ms: int, shown: float | None = None, risk: float | None = None
+    ) -> int | None:
         """When this user's inactivity timer should fire next, or None (no more checks).
 
         The next step of the ``timer_horizons_days`` ladder counted from the last event,
@@ -181,6 +183,7 @@ class ChurnModel:
         than that delta (between refits; a refit re-publishes the users it moved). Only
         the crossings once mattered, which left a quiet customer's published risk as it
         was at their last purchase (0.04 shown where 0.91 was true, on CDNOW).
+        ``risk``: the risk at ``now_ms`` when the caller has it (a fired timer does).
         """
         if u.last_ts < 0:
             return None
@@ -189,17 +192,18 @@ class ChurnModel:
         if step is None:
             return None
         threshold = self.config.alert_threshold
-        snap, risk = u.snapshot(), self._risk_of
-        base = risk(snap, now_ms)
+        curve = feature_curve(u.snapshot(), self._params, self.config, not self.blend.learned)
+        blend = self.blend.risk
+        base = blend(curve(now_ms // DAY_MS)) if risk is None else risk
         target = (base if shown is None else min(base, shown)) + self.config.republish_delta
         if base < threshold:
             target = min(target, threshold)
-        if risk(snap, step) < target:
+        if blend(curve(step // DAY_MS)) < target:
             return step
         lo = now_ms
         while step - lo > DAY_MS:  # bisect to a day: risk grows with silence
             mid = lo + (step - lo) // 2
-            if risk(snap, mid) >= target:
+            if blend(curve(mid // DAY_MS)) >= target:
                 step = mid
             else:
                 lo = mid

@@ -11,12 +11,12 @@ Each reason is backed by a fact and shown only when its features push risk up.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import mul
 
 import numpy as np
 
-from insight_stream.models.churn.bgnbd import Params, p_alive
+from insight_stream.models.churn.bgnbd import Params, p_alive_at
 from insight_stream.models.churn.config import ChurnConfig
 from insight_stream.models.churn.state import DAY_MS, Snapshot
 
@@ -88,68 +88,73 @@ def features(
     >>> [round(v, 2) for v in f]
     [4.11, 1.39, 0.0, -0.47, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     """
-    first, last, x, _, _, click_first, click_last, click_days, click_decay, last_ts = s
-    if first >= 0:
-        unit = config.time_unit_days
-        alive = p_alive(params, x, (last - first) / unit, max(now_day - first, 0) / unit)
-        order_part = [
-            math.log1p(max(now_day - last, 0)),
-            math.log1p(x),
-            1.0 if x == 0 else 0.0,
-            math.log(1.0 - alive + 0.001),
-            0.0,
-        ]
-    else:
-        order_part = [0.0, 0.0, 0.0, math.log(0.001), 1.0]
-    if click_last >= 0:
-        quiet = max(now_day - click_last, 0)
-        usual = (click_last - click_first) / (click_days - 1) if click_days > 1 else 7.0
-        browse_part = [
-            math.log1p(quiet / max(usual, 1.0)),
-            math.log1p(click_decay * 0.5 ** (quiet / config.click_half_life_days)),
-            0.0,
-        ]
-    elif first >= 0 and order_silence_fallback:
-        # Order-only customers (no clickstream, e.g. CDNOW): their activity *is* their
-        # orders, so silence is measured against their own purchase rhythm.
-        quiet = max(now_day - last, 0)
-        usual = (last - first) / x if x > 0 else 30.0
-        browse_part = [
-            math.log1p(quiet / max(usual, 1.0)),
-            math.log1p((x + 1) * 0.5 ** (quiet / config.click_half_life_days)),
-            1.0,
-        ]
-    else:
-        browse_part = [0.0, 0.0, 1.0]
-    event_silence = math.log1p(max(now_day - last_ts // DAY_MS, 0)) if last_ts >= 0 else 0.0
-    return [*order_part, *browse_part, event_silence, _browsing_trend(s, now_day, config)]
+    return feature_curve(s, params, config, order_silence_fallback)(now_day)
 
 
-def _browsing_trend(s: Snapshot, now_day: int, config: ChurnConfig) -> float:
-    """log((decayed click days + 0.5) / (what the lifetime rate would give + 0.5)).
+def feature_curve(
+    s: Snapshot, params: Params, config: ChurnConfig, order_silence_fallback: bool = False
+) -> Callable[[int], list[float]]:
+    """:func:`features` of ``s`` as a function of the day alone: everything that does not
+    depend on the day is computed once (an inactivity timer bisects a customer's silence
+    over several days; the values are the same as :func:`features`, bit for bit).
 
-    A steady customer scores ~0; one whose visits fade (a slow churner, still active
-    lately but less and less) scores below 0 well before a long silence shows. 0 for
-    customers without clickstream. Read from the stored counters: no extra state.
+    The last feature, the browsing trend, is log((decayed click days + 0.5) / (what the
+    lifetime rate would give + 0.5)): a steady customer scores ~0, one whose visits fade
+    (a slow churner, still active lately but less and less) scores below 0 well before a
+    long silence shows; 0 without clickstream. It reads the stored counters only.
 
     >>> from insight_stream.models.churn.state import ChurnUser
     >>> u = ChurnUser()
     >>> u.click_first_day, u.click_last_day, u.click_days = 0, 99, 100
     >>> u.click_decay = sum(0.5 ** (d / 30) for d in range(100))  # every day: steady
-    >>> round(_browsing_trend(u.snapshot(), 99, ChurnConfig()), 2)
-    0.0
-    >>> round(_browsing_trend(u.snapshot(), 129, ChurnConfig()), 2)  # a month quiet
-    -0.47
+    >>> trend = feature_curve(u.snapshot(), (0.243, 4.414, 0.793, 2.426), ChurnConfig())
+    >>> round(trend(99)[-1], 2), round(trend(129)[-1], 2)  # then a month quiet
+    (0.0, -0.47)
     """
-    click_first, click_last, click_days, click_decay = s[5], s[6], s[7], s[8]
-    if click_last < 0:
-        return 0.0
-    half_life = config.click_half_life_days
-    recent = click_decay * 0.5 ** (max(now_day - click_last, 0) / half_life)
-    age = max(now_day - click_first, 0) + 1
-    k = _LN2 / half_life
-    expected = click_days / age * (1.0 - math.exp(-k * age)) / (1.0 - math.exp(-k))
-    return math.log((recent + 0.5) / (expected + 0.5))
+    first, last, x, _, _, click_first, click_last, click_days, click_decay, last_ts = s
+    log, log1p, exp = math.log, math.log1p, math.exp
+    ordered = first >= 0
+    unit = config.time_unit_days
+    alive_at = p_alive_at(params, x, (last - first) / unit) if ordered else None
+    log_x, one_time = log1p(x), 1.0 if x == 0 else 0.0
+    half = config.click_half_life_days
+    # silence against the usual gap: clicks, or (order-only customers, e.g. CDNOW, whose
+    # activity *is* their orders) their own purchase rhythm; None: no browsing signal
+    browse: tuple[int, float, float, float] | None = None
+    if click_last >= 0:
+        usual = (click_last - click_first) / (click_days - 1) if click_days > 1 else 7.0
+        browse = (click_last, max(usual, 1.0), click_decay, 0.0)
+    elif ordered and order_silence_fallback:
+        usual = (last - first) / x if x > 0 else 30.0
+        browse = (last, max(usual, 1.0), x + 1, 1.0)
+    event_day = last_ts // DAY_MS if last_ts >= 0 else None
+    k = _LN2 / half
+    k_norm = 1.0 - exp(-k)
+    no_orders = [0.0, 0.0, 0.0, log(0.001), 1.0]
+
+    def at(now_day: int) -> list[float]:
+        if alive_at is not None:
+            alive = alive_at(max(now_day - first, 0) / unit)
+            f = [log1p(max(now_day - last, 0)), log_x, one_time, log(1.0 - alive + 0.001), 0.0]
+        else:
+            f = no_orders.copy()
+        if browse is not None:
+            since, usual, amount, flag = browse
+            quiet = max(now_day - since, 0)
+            f += (log1p(quiet / usual), log1p(amount * 0.5 ** (quiet / half)), flag)
+        else:
+            f += (0.0, 0.0, 1.0)
+        f.append(log1p(max(now_day - event_day, 0)) if event_day is not None else 0.0)
+        if click_last < 0:
+            f.append(0.0)
+        else:
+            recent = click_decay * 0.5 ** (max(now_day - click_last, 0) / half)
+            age = max(now_day - click_first, 0) + 1
+            expected = click_days / age * (1.0 - exp(-k * age)) / k_norm
+            f.append(log((recent + 0.5) / (expected + 0.5)))
+        return f
+
+    return at
 
 
 class LogisticBlend:

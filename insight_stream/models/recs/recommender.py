@@ -348,6 +348,7 @@ class Recommender:
                 repeats = [r for r in ranked if r[0] in held][: k - reserve]
                 news = [r for r in ranked if r[0] not in held]
                 ranked = sorted(repeats + news + missing, key=lambda r: (-r[1], r[0]))[:k]
+        scored.by_seed([item for item, _ in ranked if item not in held])
         out: list[Recommendation] = []
         for item, p in ranked:
             if item in held:

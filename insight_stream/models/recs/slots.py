@@ -164,7 +164,11 @@ class SlotBlend:
         """Calibrated probabilities of the new items at ranks ``0..n-1`` with discovery
         ``scores`` for a user whose discovery record is ``user_hits`` hits over
         ``user_lists`` (decayed) orders; never increasing with the rank."""
-        rates = [self.rank_rate(r, g) for r in range(len(self.new) // 2)]
+        new, m, start = self.new, self.prior * g, self.new_start
+        rates = [  # rank_rate of every rank, inlined: this runs once per profile
+            (new[2 * r] + m * (start / (1.0 + 0.5 * r))) / (new[2 * r + 1] + m)
+            for r in range(len(new) // 2)
+        ]
         shop = sum(rates)
         factor = 1.0
         if user_lists > 0.0 and shop > 0.0:
@@ -174,10 +178,11 @@ class SlotBlend:
         out, floor = [], math.inf
         last = len(rates) - 1
         for r in range(n):
-            c = min(r, last)
+            c = r if r < last else last
             b = 2 * (c * _SCORE_BINS + bisect_right(SCORE_EDGES, scores[r]))
-            rate = (by_score[b] + m * rates[c]) / (by_score[b + 1] + m)
-            floor = min(floor, rate * factor)
+            rate = (by_score[b] + m * rates[c]) / (by_score[b + 1] + m) * factor
+            if rate < floor:
+                floor = rate
             out.append(floor)
         return out
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from insight_stream.models.recs.cooccurrence import top_k
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from insight_stream.models.recs.recommender import Recommender
     from insight_stream.models.recs.user import RecsUser
@@ -66,14 +66,22 @@ class Scored:
         self.global_w = 0.5 * pw if segment_top else pw
         self._by_seed: dict[str, tuple[float, int, str]] | None = None
 
-    def by_seed(self) -> dict[str, tuple[float, int, str]]:
+    def by_seed(self, items: Iterable[str] | None = None) -> dict[str, tuple[float, int, str]]:
         """Per item, its largest seed term as ``(term, reach, seed)``, the first seed on
-        ties; built once, on the first reason asked (one pass instead of one per item)."""
+        ties; built once, on the first reason asked. ``items`` (the ones a list will
+        show) limits the pass to them: a seed is skipped in C when it names none."""
         if self._by_seed is None:
             best: dict[str, tuple[float, int, str]] = {}
             get = best.get
+            wanted = None if items is None else set(items)
             for reach, seed, w, ids, sims in self.seeds:
-                for item, sim in zip(ids, sims, strict=True):
+                if wanted is None:
+                    pairs: Iterable[tuple[str, float]] = zip(ids, sims, strict=True)
+                elif wanted.isdisjoint(ids):
+                    continue
+                else:  # neighbour ids are unique within a list
+                    pairs = [(item, sims[ids.index(item)]) for item in wanted.intersection(ids)]
+                for item, sim in pairs:
                     term = w * sim
                     old = get(item)
                     if old is None or term > old[0]:

@@ -168,3 +168,21 @@ def test_blend_from_an_older_checkpoint_restores_with_zero_weights_on_new_featur
     assert len(old.weights) == len(FEATURES) + 1 and old.weights[-2:] == (0.0, 0.0)
     assert len(old.center) == len(FEATURES)
     assert 0.0 < old.risk([1.0] * len(FEATURES)) < 1.0
+
+
+def test_a_timer_passing_the_risk_it_has_gets_the_same_next_check() -> None:
+    m = ChurnModel()
+    scheduled = 0
+    for n, (buys, clicks) in enumerate([(1, 0), (3, 5), (0, 4), (6, 0)]):
+        u = m.new_user()
+        for d in range(buys):
+            m.on_event(u, order(f"u{n}", 90 + 2 * d))
+        for d in range(clicks):
+            m.on_event(u, click(f"u{n}", 91 + d))
+        for day in (100, 104.5, 117, 160):
+            now = at(day)
+            for shown in (None, 0.1, 0.5):
+                plain = m.next_check_ms(u, now, shown)
+                assert m.next_check_ms(u, now, shown, m.risk(u, now)) == plain
+                scheduled += plain is not None
+    assert scheduled >= 24

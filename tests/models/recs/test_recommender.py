@@ -293,3 +293,24 @@ def test_favourite_categories_bring_their_best_sellers_with_a_reason() -> None:
     top = r.recommend(u, T0 + 10, k=3, categories=[("outdoor", 0.8), ("books", 0.2)])
     assert items_of(top) == ["tent", "stove", "novel"]
     assert top[0][2] == "popular in outdoor, one of your favourite categories"
+
+
+def test_seed_terms_for_the_shown_items_are_those_of_the_full_pass() -> None:
+    from insight_stream.models.recs.sources import discovery
+
+    r = Recommender(RecsConfig())
+    rng = random.Random(4)
+    catalogue = [f"i{n}" for n in range(40)]
+    users = [r.new_user() for _ in range(30)]
+    for day in range(20):
+        for n, u in enumerate(users):
+            r.on_order(u, make_order(f"u{n}", rng.sample(catalogue, 4), day * DAY + n), None)
+    compared = 0
+    for u in users:
+        now = T0 + 21 * DAY
+        full = discovery(r, u, now, None, None).by_seed()
+        shown = [*rng.sample(sorted(full), min(len(full), 7)), "not-an-item"]
+        some = discovery(r, u, now, None, None).by_seed(shown)
+        assert some == {i: full[i] for i in shown if i in full}
+        compared += len(some)
+    assert compared > 100
