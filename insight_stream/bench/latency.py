@@ -246,6 +246,7 @@ def run_latency_bench(
         "kept_up": catch_up is not None and catch_up <= KEPT_UP_S,
         "runtime": {
             "commit_interval_ms": cfg.commit_interval_ms,
+            "live_commit_interval_ms": cfg.live_commit_interval_ms,
             "flush_events": cfg.flush_events,
             "max_task_idle_ms": cfg.max_task_idle_ms,
             "linger_ms": cfg.linger_ms,
@@ -277,5 +278,6 @@ def print_latency(report: dict[str, Any]) -> None:
     rt = report["runtime"]
     print(
         f"  runtime         commit_interval_ms={rt['commit_interval_ms']} "
+        f"live_commit_interval_ms={rt['live_commit_interval_ms']} "
         f"max_task_idle_ms={rt['max_task_idle_ms']} linger_ms={rt['linger_ms']}"
     )

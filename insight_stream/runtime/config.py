@@ -66,6 +66,7 @@ class RuntimeConfig:
     state_dir: Path
     batch_size: int
     commit_interval_ms: int
+    live_commit_interval_ms: int
     flush_events: int
     max_task_idle_ms: int
     max_buffered: int

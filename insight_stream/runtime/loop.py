@@ -326,6 +326,9 @@ class Runner(Rebalance, SharedModels):
         # out always
         behind = self.tasks.behind(highwaters)
         near = caught_up or (behind is not None and behind < self.cfg.flush_events)
+        if near:  # live: the next cycle comes sooner (a backlog keeps the long interval)
+            live = time.monotonic() + self.cfg.live_commit_interval_ms / 1000
+            self._next_commit = min(self._next_commit, live)
         out = self.driver.drain(seal=False, everyone=settle, profiles=near or final)
         if settle:
             self._settled = True

@@ -126,6 +126,16 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=600_000,
     ),
     _s(
+        "INSIGHT_LIVE_COMMIT_INTERVAL_MS",
+        "int",
+        250,
+        "commit every N ms instead while live (within INSIGHT_FLUSH_EVENTS records of the "
+        "input's end), so profiles reach the topic sooner; a backlog keeps the longer "
+        "INSIGHT_COMMIT_INTERVAL_MS (fewer checkpoint and changelog writes)",
+        minimum=10,
+        maximum=600_000,
+    ),
+    _s(
         "INSIGHT_FLUSH_EVENTS",
         "int",
         10_000,

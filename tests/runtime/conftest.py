@@ -19,6 +19,9 @@ class FakeOutputs:
     profiles: dict[str, Any] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
 
+    def __len__(self) -> int:  # as the engine's Outputs: records to publish
+        return len(self.profiles) + len(self.alerts)
+
 
 @dataclass
 class FakeCheckpoint:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +236,34 @@ def test_flush_latency_is_measured_only_when_something_was_sent(tmp_path: Path, 
     assert first is not None and first >= 0
     sink.flush()
     assert sink.flush_latency_s is None  # the next flush starts from its own first record
+
+
+def test_live_input_commits_at_the_live_interval_and_a_backlog_at_the_long_one(
+    tmp_path: Path, fakes: Any
+) -> None:
+    R = fakes.Rec
+    waits: dict[str, float] = {}
+    for case in ("live", "backlog"):
+        batch = [R("shop.clickstream", 0, i, b"u1", ev("u1", i)) for i in range(3)]
+        runner, _ = make(
+            tmp_path / case,
+            fakes,
+            [batch],
+            INSIGHT_COMMIT_INTERVAL_MS="600000",
+            INSIGHT_LIVE_COMMIT_INTERVAL_MS="50",
+        )
+        if case == "backlog":  # the log holds far more than one window beyond what was fetched
+            runner.source._ends[("shop.clickstream", 0)] = 1_000_000
+
+        def until(r: Runner, case: str = case) -> bool:
+            if not r.tasks.positions():
+                return False
+            start = time.monotonic()
+            r.commit_cycle()
+            waits[case] = r._next_commit - start
+            return True
+
+        runner.until = until
+        assert runner.run() == 0
+    assert waits["live"] <= 0.05 + 0.01
+    assert waits["backlog"] >= 599
