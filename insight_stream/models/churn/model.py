@@ -195,19 +195,25 @@ class ChurnModel:
         curve = feature_curve(u.snapshot(), self._params, self.config, not self.blend.learned)
         blend = self.blend.risk
         base = blend(curve(now_ms // DAY_MS)) if risk is None else risk
-        target = (base if shown is None else min(base, shown)) + self.config.republish_delta
+        ref = base if shown is None else min(base, shown)
+        target = ref + self.config.republish_delta
         if base < threshold:
             target = min(target, threshold)
         if blend(curve(step // DAY_MS)) < target:
             return step
-        lo = now_ms
-        while step - lo > DAY_MS:  # bisect to a day: risk grows with silence
-            mid = lo + (step - lo) // 2
-            if blend(curve(mid // DAY_MS)) >= target:
-                step = mid
-            else:
-                lo = mid
-        return step
+        at = _first_reaching(curve, blend, now_ms, step, target)
+        soonest = now_ms + int(self.config.refresh_spacing_days * DAY_MS)
+        if at >= soonest:
+            return at
+        # the delta comes sooner than refresh_spacing_days allows: wait, unless the risk
+        # moves a decile first (capped at the alert threshold: alerts are never delayed)
+        wait = min(soonest, step)
+        far = ref + DECILE
+        if base < threshold:
+            far = min(far, threshold)
+        if blend(curve(wait // DAY_MS)) >= far:
+            return _first_reaching(curve, blend, now_ms, wait, far)
+        return wait
 
     # --- population fits ---------------------------------------------------------------
 
@@ -305,3 +311,26 @@ class ChurnModel:
         need = self.config.min_label_churners
         if churners >= need and len(y) - churners >= need:
             self.blend.fit(F, y, self.config.l2)
+
+
+DECILE = 0.1
+"""However ``refresh_spacing_days`` spaces refreshes, a published risk never trails the
+engine's by more than this (plus a day's rise)."""
+
+
+def _first_reaching(
+    curve: Callable[[int], list[float]],
+    blend: Callable[[list[float]], float],
+    lo: int,
+    hi: int,
+    target: float,
+) -> int:
+    """The first moment in ``(lo, hi]``, to a day, where the risk reaches ``target``; the
+    risk at ``lo`` is below it and at ``hi`` at or above it (risk grows with silence)."""
+    while hi - lo > DAY_MS:
+        mid = lo + (hi - lo) // 2
+        if blend(curve(mid // DAY_MS)) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi

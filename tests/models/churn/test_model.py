@@ -1,9 +1,11 @@
+import itertools
 import pickle
 
 import numpy as np
 
 from insight_stream.events import ClickEvent, OrderEvent
 from insight_stream.models.churn import DAY_MS, ChurnConfig, ChurnModel, ChurnUser
+from insight_stream.models.churn.model import DECILE
 
 T0 = 10_000 * DAY_MS  # a day boundary
 
@@ -69,7 +71,9 @@ def test_active_repeat_buyer_low_risk_and_no_reasons() -> None:
 
 
 def test_next_checks_bound_the_risk_drift_and_stop_where_risk_crosses_threshold() -> None:
-    cfg = ChurnConfig(alert_threshold=0.7, reset_threshold=0.5, republish_delta=0.05)
+    cfg = ChurnConfig(
+        alert_threshold=0.7, reset_threshold=0.5, republish_delta=0.05, refresh_spacing_days=0
+    )
     m = ChurnModel(cfg)
     u = m.new_user()
     for d in range(0, 100, 5):
@@ -95,6 +99,35 @@ def test_next_checks_bound_the_risk_drift_and_stop_where_risk_crosses_threshold(
     late = at(95 + 365)
     assert m.next_check_ms(u, late) is None
     assert m.new_user().last_ts == -1 and m.next_check_ms(m.new_user(), at(0)) is None
+
+
+def test_spaced_refreshes_still_follow_a_decile_and_never_delay_the_alert_crossing() -> None:
+    def checks(spacing: float) -> list[tuple[int, float]]:
+        m = ChurnModel(ChurnConfig(refresh_spacing_days=spacing))
+        u = m.new_user()
+        for d in range(0, 40):  # a daily visitor who buys weekly, then silence
+            m.on_event(u, click("u", d))
+            if d % 7 == 0:
+                m.on_event(u, order("u", d + 0.5, 150.0, n=d))
+        out, now, shown = [], at(40), None
+        while (due := m.next_check_ms(u, now, shown)) is not None:
+            shown = m.risk(u, due)  # each check re-publishes
+            out.append((due, shown))
+            now = due
+        return out
+
+    daily, spaced = checks(0.0), checks(3.0)
+    assert len(spaced) < len(daily) - 5  # fewer refreshes
+    ladder = {at(39 + h) // DAY_MS for h in ChurnConfig().timer_horizons_days}  # last visit
+    for (t0, r0), (t1, r1) in itertools.pairwise(spaced):
+        assert (
+            t1 - t0 >= 3 * DAY_MS  # spaced
+            or r1 >= r0 + DECILE  # a decile moved first
+            or r1 >= 0.95  # the alert crossing
+            or t1 // DAY_MS in ladder
+        ), (t0, r0, t1, r1)
+    first = next(t for t, r in daily if r >= 0.95) // DAY_MS  # risk moves once a day
+    assert first == next(t for t, r in spaced if r >= 0.95) // DAY_MS  # never delayed
 
 
 def _population(rng: np.random.Generator, n: int) -> tuple[ChurnModel, dict[str, ChurnUser], int]:
