@@ -1,5 +1,7 @@
 """Keeping published churn risk fresh: what a profile shows trails the engine's risk by at
-most ``ChurnConfig.republish_delta`` (plus a day of silence, the timers' resolution).
+most a decile, and by at most ``ChurnConfig.republish_delta`` once
+``ChurnConfig.refresh_spacing_days`` have passed since its last refresh (plus a day of
+silence, the timers' resolution; the alert crossing is never delayed).
 
 Two paths keep it so: a fired inactivity timer re-publishes a user whose shown risk went
 stale (:func:`stale`; ``ChurnModel.next_check_ms`` sets the timer where that happens), and

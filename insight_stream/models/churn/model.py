@@ -180,7 +180,9 @@ class ChurnModel:
         threshold or more than ``republish_delta`` above ``shown`` (the risk on the user's
         published profile; default: the risk now, being published). A fired timer
         re-publishes the profile, so a published risk never trails the engine's by more
-        than that delta (between refits; a refit re-publishes the users it moved). Only
+        than that delta (between refits; a refit re-publishes the users it moved). After a
+        refresh (``shown`` None) the next one comes no sooner than ``refresh_spacing_days``
+        unless the risk moves :data:`DECILE` first, capped at the alert threshold. Only
         the crossings once mattered, which left a quiet customer's published risk as it
         was at their last purchase (0.04 shown where 0.91 was true, on CDNOW).
         ``risk``: the risk at ``now_ms`` when the caller has it (a fired timer does).
@@ -192,6 +194,7 @@ class ChurnModel:
         if step is None:
             return None
         threshold = self.config.alert_threshold
+        spacing = int(self.config.refresh_spacing_days * DAY_MS)
         curve = feature_curve(u.snapshot(), self._params, self.config, not self.blend.learned)
         blend = self.blend.risk
         base = blend(curve(now_ms // DAY_MS)) if risk is None else risk
@@ -202,9 +205,9 @@ class ChurnModel:
         if blend(curve(step // DAY_MS)) < target:
             return step
         at = _first_reaching(curve, blend, now_ms, step, target)
-        soonest = now_ms + int(self.config.refresh_spacing_days * DAY_MS)
-        if at >= soonest:
-            return at
+        if at >= now_ms + spacing or shown is not None:  # a check that did not refresh
+            return at  # is not one to space from (the shown risk is older than ``now``)
+        soonest = now_ms + spacing
         # the delta comes sooner than refresh_spacing_days allows: wait, unless the risk
         # moves a decile first (capped at the alert threshold: alerts are never delayed)
         wait = min(soonest, step)

@@ -109,14 +109,20 @@ def test_spaced_refreshes_still_follow_a_decile_and_never_delay_the_alert_crossi
             m.on_event(u, click("u", d))
             if d % 7 == 0:
                 m.on_event(u, order("u", d + 0.5, 150.0, n=d))
-        out, now, shown = [], at(40), None
-        while (due := m.next_check_ms(u, now, shown)) is not None:
-            shown = m.risk(u, due)  # each check re-publishes
-            out.append((due, shown))
+        out, now = [], at(40)
+        while (due := m.next_check_ms(u, now)) is not None:  # each check re-publishes
+            out.append((due, m.risk(u, due)))
             now = due
         return out
 
     daily, spaced = checks(0.0), checks(3.0)
+    # a check that did not re-publish (its shown risk is older) is not spaced from
+    m0, m3 = ChurnModel(ChurnConfig(refresh_spacing_days=0)), ChurnModel(ChurnConfig())
+    for m in (m0, m3):
+        u = m.new_user()
+        for d in range(0, 40):
+            m.on_event(u, click("u", d))
+    assert m0.next_check_ms(u, at(45), 0.02) == m3.next_check_ms(u, at(45), 0.02) is not None
     assert len(spaced) < len(daily) - 5  # fewer refreshes
     ladder = {at(39 + h) // DAY_MS for h in ChurnConfig().timer_horizons_days}  # last visit
     for (t0, r0), (t1, r1) in itertools.pairwise(spaced):
