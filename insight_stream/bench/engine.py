@@ -84,7 +84,13 @@ def _throughput(
     events = 0
     pc = time.perf_counter
     drained = _time_drains(proc)
-    driver = Driver(proc, lambda rec: None, flush_every)
+    published = [0]  # profile records: what a shop's cost grows with (README, Performance)
+
+    def emit(rec: Any) -> None:
+        if rec[0] == "profiles":
+            published[0] += 1
+
+    driver = Driver(proc, emit, flush_every)
     process = driver.process
     for chunk in _chunks(Shop(sim), limit):
         gc.collect()
@@ -115,6 +121,7 @@ def _throughput(
         "decode_s": t_decode,
         "process_s": t_process,
         "drain_s": t_drain,
+        "profiles": published[0],
     }
 
 
@@ -206,5 +213,7 @@ def run_engine_bench(
         "events": events,
         "users": len(proc.users),
         "dlq": t["dlq"],
+        "profiles": t["profiles"],
+        "profiles_per_event": t["profiles"] / max(events, 1),
         "shop": {"users": users, "days": days, "seed": seed},
     }

@@ -17,7 +17,9 @@ DEFAULT_SCALE_DAYS = 3
 
 def _one(users: int, days: int, seed: int, flush_every: int, out: Any) -> None:
     from insight_stream.bench.engine import run_engine_bench
+    from insight_stream.gc_tuning import tune_gc
 
+    tune_gc()  # a spawned process does not run the CLI entry point
     r = run_engine_bench(users=users, days=days, seed=seed, flush_every=flush_every, stage_events=0)
     out.send(
         {
@@ -28,6 +30,7 @@ def _one(users: int, days: int, seed: int, flush_every: int, out: Any) -> None:
             "us_per_event": round(r["us_per_event"]["total"], 2),
             "bytes_per_user": round(r["bytes_per_user"]),
             "peak_rss_bytes": r["peak_rss_bytes"],
+            "profiles_per_event": round(r["profiles_per_event"], 3),
         }
     )
     out.close()
@@ -64,12 +67,15 @@ def run_scale_bench(
 
 def print_scale_header(days: int) -> None:
     print(f"engine scale curve ({days} simulated days per size, one process per size):")
-    print("       users       events   events/s   us/event   state B/user   peak RSS MiB")
+    print(
+        "       users       events   events/s   us/event   state B/user   peak RSS MiB"
+        "   profiles/event"
+    )
 
 
 def print_scale_row(row: dict[str, Any]) -> None:
     print(
         f"  {row['users']:>10,}  {row['events']:>11,}  {row['events_per_s']:>9,}"
         f"  {row['us_per_event']:>9.2f}  {row['bytes_per_user']:>13,}"
-        f"  {row['peak_rss_bytes'] / 2**20:>13,.0f}"
+        f"  {row['peak_rss_bytes'] / 2**20:>13,.0f}  {row['profiles_per_event']:>15.3f}"
     )

@@ -119,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
             f"  per event       {us['total']:.2f} us = decode {us['decode']:.2f} + process "
             f"{us['process']:.2f} + drain {us['drain']:.2f}"
         )
+        print(
+            f"  profiles        {report['profiles']:,} published "
+            f"({report['profiles_per_event']:.3f} per event)"
+        )
         if us["stages_instrumented"]:
             print("  stage split (instrumented pass, us/event):")
             for stage, v in us["stages_instrumented"].items():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import importlib.metadata
 import sys
 
 from insight_stream.cli.usage import EXIT_USAGE, UsageError
+from insight_stream.gc_tuning import tune_gc
 
 # command name -> module under insight_stream.cli; each module defines
 # ``register(subparsers) -> None`` which adds its parser and sets ``func``.
@@ -24,13 +24,6 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "config": "config",
 }
-
-GC_THRESHOLD = (50_000, 20, 20)
-"""The cyclic collector's generation thresholds for every command (CPython's: 700, 10, 10).
-Decoding and scoring allocate many short-lived, acyclic objects (freed by reference
-counting), so collecting the youngest generation every 700 allocations mostly re-scans
-survivors: ``bench --users 5000 --days 30`` spent 7.3 us per event in decode with the
-default and 4.1 us with this one, at the same peak RSS (README, Performance)."""
 
 
 def package_version() -> str:
@@ -65,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    gc.set_threshold(*GC_THRESHOLD)
+    tune_gc()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -12,3 +12,6 @@ def test_engine_bench_reports_every_key_over_the_whole_shop():
     us = report["us_per_event"]
     assert us["total"] > 0 and us["decode"] > 0 and us["process"] > 0
     assert "recommendations" in us["stages_instrumented"]
+    # every user is published at least once (a window end), and not more than once per event
+    assert 200 <= report["profiles"] <= report["events"]
+    assert report["profiles_per_event"] == report["profiles"] / report["events"]

@@ -41,6 +41,7 @@ def test_scale_bench_has_a_row_per_size() -> None:
     for row in r["rows"]:
         assert row["events"] > 0 and row["events_per_s"] > 0
         assert row["bytes_per_user"] > 0 and row["peak_rss_bytes"] > 0
+        assert 0 < row["profiles_per_event"] <= 1
     flat = flat_report("scale", r)
     assert flat["version"] == VERSION and flat["mode"] == "scale" and flat["scale_days"] == 2
 

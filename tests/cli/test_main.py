@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 
-from insight_stream.cli.main import GC_THRESHOLD, main
+from insight_stream.cli.main import main
+from insight_stream.gc_tuning import GC_THRESHOLD
 
 
 def test_every_command_runs_with_the_tuned_collector() -> None:
