@@ -149,14 +149,19 @@ class SlotBlend:
         """Calibrated probability that a held item is in the next order."""
         return x * self.ratio(cell, g)
 
-    def rank_rate(self, rank: int, g: float) -> float:
-        """Measured hit rate of discovery rank ``rank``, shrunk to the prior
+    def rank_rates(self, g: float) -> list[float]:
+        """Measured hit rate of every discovery rank, each shrunk to the prior
         ``new_start / (1 + rank / 2)`` (a fresh shop trusts its ranking's order)."""
-        new, m = self.new, self.prior * g
-        if 2 * rank >= len(new):
-            rank = len(new) // 2 - 1
-        start = self.new_start / (1.0 + 0.5 * rank)
-        return (new[2 * rank] + m * start) / (new[2 * rank + 1] + m)
+        new, m, start = self.new, self.prior * g, self.new_start
+        return [
+            (new[2 * r] + m * (start / (1.0 + 0.5 * r))) / (new[2 * r + 1] + m)
+            for r in range(len(new) // 2)
+        ]
+
+    def rank_rate(self, rank: int, g: float) -> float:
+        """:meth:`rank_rates` of one rank (the last one for ranks beyond it)."""
+        rates = self.rank_rates(g)
+        return rates[min(rank, len(rates) - 1)]
 
     def p_new(
         self, n: int, g: float, user_hits: float, user_lists: float, scores: list[float]
@@ -164,11 +169,7 @@ class SlotBlend:
         """Calibrated probabilities of the new items at ranks ``0..n-1`` with discovery
         ``scores`` for a user whose discovery record is ``user_hits`` hits over
         ``user_lists`` (decayed) orders; never increasing with the rank."""
-        new, m, start = self.new, self.prior * g, self.new_start
-        rates = [  # rank_rate of every rank, inlined: this runs once per profile
-            (new[2 * r] + m * (start / (1.0 + 0.5 * r))) / (new[2 * r + 1] + m)
-            for r in range(len(new) // 2)
-        ]
+        rates = self.rank_rates(g)
         shop = sum(rates)
         factor = 1.0
         if user_lists > 0.0 and shop > 0.0:
