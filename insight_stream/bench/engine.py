@@ -21,6 +21,7 @@ from typing import Any
 from insight_stream.events import DlqRecord, decode
 from insight_stream.processor import Processor
 from insight_stream.processor.driver import Driver
+from insight_stream.processor.users import UserTable
 from insight_stream.sim import Shop, SimConfig
 
 CHUNK = 200_000  # raw events generated per pause of the timer
@@ -44,12 +45,19 @@ def _chunks(shop: Shop, limit: int | None):
         yield chunk
 
 
-def state_bytes_per_user(users: dict[str, Any], sample: int = 2000) -> float:
-    """Heap bytes per user, measured: rebuild a sample of users from their checkpoint
-    blobs under ``tracemalloc`` (counts real allocations; small ints and strings shared
-    by many users are counted once per sample, as in the live process)."""
+def state_bytes_per_user(users: UserTable, sample: int = 2000) -> tuple[float, float]:
+    """Heap bytes per user as held (packed or not), and with every user unpacked, measured:
+    rebuild a sample of users under ``tracemalloc`` (counts real allocations; small ints
+    and strings shared by many users are counted once per sample, as in the live process).
+    Keys and the table's own slots are not counted in either."""
     ids = sorted(users)[:: max(len(users) // sample, 1)]
-    blob = pickle.dumps({u: users[u] for u in ids}, protocol=pickle.HIGHEST_PROTOCOL)
+    held = _heap_bytes({u: users.held(u) for u in ids})
+    unpacked = _heap_bytes({u: users.peek(u) for u in ids})
+    return held / max(len(ids), 1), unpacked / max(len(ids), 1)
+
+
+def _heap_bytes(objs: dict[str, Any]) -> int:
+    blob = pickle.dumps(objs, protocol=pickle.HIGHEST_PROTOCOL)
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
@@ -57,7 +65,7 @@ def state_bytes_per_user(users: dict[str, Any], sample: int = 2000) -> float:
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     del copy
-    return (after - before) / max(len(ids), 1)
+    return after - before
 
 
 def _time_drains(proc: Processor) -> list[float]:
@@ -196,7 +204,8 @@ def run_engine_bench(
     sim = SimConfig(users=users, days=days, seed=seed)
     proc, t = _throughput(sim, flush_every, limit, on_progress)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    per_user = state_bytes_per_user(proc.users)
+    packed = proc.users.packed
+    per_user, unpacked = state_bytes_per_user(proc.users)
     stages = _stage_split(sim, stage_events) if stage_events else {}
     events = t["events"]
     return {
@@ -210,6 +219,8 @@ def run_engine_bench(
         },
         "peak_rss_bytes": peak,
         "bytes_per_user": per_user,
+        "bytes_per_user_unpacked": unpacked,
+        "packed_share": packed / max(len(proc.users), 1),
         "events": events,
         "users": len(proc.users),
         "dlq": t["dlq"],

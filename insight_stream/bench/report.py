@@ -3,7 +3,8 @@
 Every report has ``version`` (1) and ``mode`` (``engine``, ``kafka``, ``latency``,
 ``scale``, ``restore``). Keys present per mode (absent keys do not apply to the mode):
 
-* engine: ``events``, ``users``, ``events_per_s``, ``bytes_per_user``, ``peak_rss_bytes``,
+* engine: ``events``, ``users``, ``events_per_s``, ``bytes_per_user`` (as held: idle users
+  packed), ``bytes_per_user_unpacked``, ``packed_share``, ``peak_rss_bytes``,
   ``us_total``, ``us_decode``, ``us_process``, ``us_drain`` (µs per event) and one
   ``us_stage_<name>`` per instrumented stage (``stage_events`` > 0), ``dlq``, ``profiles``
   and ``profiles_per_event`` (profile records published), ``shop_*``.
@@ -14,8 +15,8 @@ Every report has ``version`` (1) and ``mode`` (``engine``, ``kafka``, ``latency`
   ``seen_latency_*`` (to the bench consumer's receipt), ``profiles``, ``profiles_matched``,
   ``lag_at_end``, ``lag_max``, ``catch_up_s``, ``kept_up``, ``runtime_*`` settings.
 * scale: ``scale_days`` and ``rows``, a list of ``{users, active_users, events,
-  events_per_s, us_per_event, bytes_per_user, peak_rss_bytes, profiles_per_event}`` (the
-  one nested key).
+  events_per_s, us_per_event, bytes_per_user, bytes_per_user_unpacked, packed_share,
+  peak_rss_bytes, profiles_per_event}`` (the one nested key).
 * restore: the restore report's keys (``users_per_s`` and ``seconds`` per stage).
 """
 

@@ -29,6 +29,8 @@ def _one(users: int, days: int, seed: int, flush_every: int, out: Any) -> None:
             "events_per_s": round(r["events_per_s"]),
             "us_per_event": round(r["us_per_event"]["total"], 2),
             "bytes_per_user": round(r["bytes_per_user"]),
+            "bytes_per_user_unpacked": round(r["bytes_per_user_unpacked"]),
+            "packed_share": round(r["packed_share"], 3),
             "peak_rss_bytes": r["peak_rss_bytes"],
             "profiles_per_event": round(r["profiles_per_event"], 3),
         }
@@ -69,7 +71,7 @@ def print_scale_header(days: int) -> None:
     print(f"engine scale curve ({days} simulated days per size, one process per size):")
     print(
         "       users       events   events/s   us/event   state B/user   peak RSS MiB"
-        "   profiles/event"
+        "   profiles/event   packed   unpacked B/user"
     )
 
 
@@ -78,4 +80,5 @@ def print_scale_row(row: dict[str, Any]) -> None:
         f"  {row['users']:>10,}  {row['events']:>11,}  {row['events_per_s']:>9,}"
         f"  {row['us_per_event']:>9.2f}  {row['bytes_per_user']:>13,}"
         f"  {row['peak_rss_bytes'] / 2**20:>13,.0f}  {row['profiles_per_event']:>15.3f}"
+        f"  {row['packed_share']:>7.0%}  {row['bytes_per_user_unpacked']:>16,}"
     )

@@ -128,7 +128,11 @@ def run(args: argparse.Namespace) -> int:
             for stage, v in us["stages_instrumented"].items():
                 print(f"    {stage:<52} {v:8.2f}")
         print(f"  peak RSS        {report['peak_rss_bytes'] / 2**20:,.0f} MiB")
-        print(f"  state per user  {report['bytes_per_user']:,.0f} bytes")
+        print(
+            f"  state per user  {report['bytes_per_user']:,.0f} bytes as held "
+            f"({report['packed_share']:.0%} of users packed; "
+            f"{report['bytes_per_user_unpacked']:,.0f} bytes unpacked)"
+        )
     write_json_report(args.json, flat_report(mode, report) if args.json else report)
     return 0
 

@@ -129,6 +129,41 @@ class ProfileState:
         self.aff_anchor = ts
         self.demographics: tuple[tuple[str, str], ...] | None = None
 
+    def set_fields(self, values: tuple) -> None:
+        """Set every field from a tuple in ``__slots__`` order (packed users, users.py).
+
+        >>> p = ProfileState(7)
+        >>> q = ProfileState(0)
+        >>> q.set_fields(tuple(getattr(p, s) for s in ProfileState.__slots__))
+        >>> q.first_seen
+        7
+        """
+        (
+            self.aff,
+            self.aff_anchor,
+            self.cancellations,
+            self.carts,
+            self.coupon_orders,
+            self.demographics,
+            self.first_order,
+            self.first_seen,
+            self.gross,
+            self.items_bought,
+            self.last_order,
+            self.last_seen,
+            self.n_events,
+            self.net,
+            self.orders,
+            self.price_sum,
+            self.priced_views,
+            self.returned_value,
+            self.returns,
+            self.session,
+            self.session_events,
+            self.sessions,
+            self.views,
+        ) = values
+
     # -- updates ---------------------------------------------------------------------
     def _touch(self, ts: int) -> None:
         self.n_events += 1

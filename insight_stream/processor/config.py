@@ -42,6 +42,11 @@ class EngineConfig:
     dedup_window
         Recent event ids remembered per user; a re-sent id within it folds once
         (0 = off). See :mod:`insight_stream.models.dedup`.
+    pack_users_above
+        Once the engine holds more than this many users, those unchanged for a whole
+        coalescing window are held packed: ~0.7 KB each instead of ~3 KB of objects, for
+        ~10 % of throughput (unpacked when touched; processor/users.py). 0 packs at any
+        size; a larger value than the shop's users never packs. Outputs are the same.
     """
 
     profile: ProfileConfig = field(default_factory=ProfileConfig)
@@ -56,6 +61,7 @@ class EngineConfig:
     allowed_lateness_ms: int = 3_600_000
     late_policy: str = "fold"
     dedup_window: int = DEFAULT_CAPACITY
+    pack_users_above: int = 50_000
 
     def __post_init__(self) -> None:
         if self.top_n < 1:
@@ -72,3 +78,5 @@ class EngineConfig:
             raise ValueError(f"engine.late_policy must be one of {LATE_POLICIES}")
         if self.dedup_window < 0:
             raise ValueError("engine.dedup_window must be >= 0")
+        if self.pack_users_above < 0:
+            raise ValueError("engine.pack_users_above must be >= 0")

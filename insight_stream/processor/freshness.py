@@ -58,7 +58,7 @@ def refresh_published(proc: Processor, now: int) -> int:
             # its next one will. Not published_bucket: early drains set that (wall clock)
         if stale(u, score(u.churn, now), delta):
             if now > u.updated_at:
-                u.updated_at = now
+                proc.users[uid].updated_at = now  # the live state: ``u`` may be a packed copy
             changed[uid] = dirty[uid] = touched[uid] = None
             n += 1
     return n

@@ -34,6 +34,7 @@ from insight_stream.processor.quality import score_quality, snapshot_for_quality
 from insight_stream.processor.snapshot import next_hour
 from insight_stream.processor.state import UserState
 from insight_stream.processor.timers import TimerQueue
+from insight_stream.processor.users import UserTable
 from insight_stream.processor.versions import model_versions
 
 
@@ -57,7 +58,7 @@ class Processor:
         and timers exactly as in a file replay, whatever the source.
         """
         self.config = config or EngineConfig()
-        self.users: dict[str, UserState] = {}
+        self.users = UserTable(self.config.pack_users_above)  # idle users packed (users.py)
         self.segments = Segmenter(self.config.segments)
         self.recs = Recommender(self.config.recs)
         self.churn = ChurnModel(self.config.churn)
@@ -229,8 +230,9 @@ class Processor:
             self.timers.push(due, uid)
 
     def _fire_timers(self, now: int) -> None:
+        users = self.users
         for due, uid in list(self.timers.pop_due(now)):
-            u = self.users.get(uid)
+            u = users.view(uid)  # a packed user stays packed unless re-published
             if u is None or u.timer_at != due:
                 continue  # erased, forgotten or rescheduled
             u.timer_at = None
@@ -245,6 +247,7 @@ class Processor:
                 self._schedule(uid, u, due, risk=risk)
             else:  # not re-published: the next check counts from the risk still shown
                 self._schedule(uid, u, due, u.published_risk, risk)
+            users.put(uid, u)
 
     def _refit_models(self, now: int) -> None:
         """Population refits on event-time schedules (churn parameters, segment refinement).
@@ -303,7 +306,7 @@ class Processor:
                     self.seg_sizes[before] -= 1
                 if seg is not None:
                     self.seg_sizes[seg] = self.seg_sizes.get(seg, 0) + 1
-                u.segment = seg
+                self.users[uid].segment = seg  # the live state: ``u`` may be a packed copy
                 changed[uid] = None
                 dirty[uid] = None
                 touched[uid] = None
@@ -312,8 +315,8 @@ class Processor:
         """Users sorted by id: population fits must not depend on dict order, which a
         restored engine cannot reproduce (floating-point sums and optimisers are order
         sensitive). Sorting costs milliseconds, once per refit."""
-        users = self.users
-        return ((uid, users[uid]) for uid in sorted(users))
+        view = self.users.view  # for reading: packed users stay packed, parts decoded on read
+        return ((uid, view(uid)) for uid in sorted(self.users))  # type: ignore[misc]
 
     def _profiles(self) -> Iterable[ProfileState]:
         return (u.profile for _, u in self.population())
@@ -382,7 +385,7 @@ class Processor:
         out = Outputs(profiles=dict(self.tombstones), alerts=self._alerts)
         self._alerts, self.tombstones = [], {}
         self.segments.invalidate_portraits()
-        users = self.users
+        users, changed = self.users, self._changed
         if not (profiles or seal):
             return out
         for uid in self._dirty if everyone or seal else self._touched:
@@ -392,6 +395,8 @@ class Processor:
             profile = build_profile(self, uid, u)
             risk = profile["churn"]["risk"]
             bucket = risk_bucket(risk)
+            if (seal and risk != u.published_risk) or bucket != u.published_bucket:
+                changed[uid] = None  # a checkpoint inside the window stored the old values
             if seal:  # only window ends are the same on every source: decisions read them
                 u.published_risk = risk
             if u.published_bucket is not None:
@@ -401,6 +406,7 @@ class Processor:
             out.profiles[uid] = profile
         self._touched = {}
         if seal:
+            users.pack_idle(keep=self._dirty)  # idle for a whole window: packed (users.py)
             self._dirty = {}
             self._pending = 0
             self.window_records = 0
@@ -430,7 +436,7 @@ class Processor:
 
     def recommend(self, user_id: str, k: int = 10) -> list[str]:
         """Top-``k`` item ids for a user now (cold start if unknown)."""
-        u = self.users.get(user_id)
+        u = self.users.peek(user_id)
         if u is None:
             return [r[0] for r in self.recs.recommend(self.recs.new_user(), self.stream_time, k)]
         cats = u.profile.top_categories(self.config.profile.top_categories)
@@ -438,7 +444,7 @@ class Processor:
 
     def churn_risk(self, user_id: str, now_ms: int | None = None) -> float:
         """Churn risk of a user at ``now_ms`` (default: stream time); 1.0 if unknown."""
-        u = self.users.get(user_id)
+        u = self.users.peek(user_id)
         if u is None:
             return 1.0
         return self.churn.score(u.churn, self.stream_time if now_ms is None else now_ms)[0]

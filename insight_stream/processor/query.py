@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def user_profile(proc: Processor, user_id: str) -> dict[str, Any] | None:
     """The ``insight.profiles`` record ``user_id`` would get if its window closed now."""
-    u = proc.users.get(user_id)
+    u = proc.users.peek(user_id)  # a query leaves an idle user packed
     return None if u is None else build_profile(proc, user_id, u)
 
 

@@ -83,8 +83,9 @@ def checkpoint(proc: Processor) -> Checkpoint:
     users: dict[str, bytes | None] = {}
     dump = pickle.dumps
     head = _HEADER
+    peek = proc.users.peek  # a user packed since their change stays packed
     for uid in proc._changed:
-        u = proc.users.get(uid)
+        u = peek(uid)
         users[uid] = None if u is None else head + dump(u, protocol=pickle.HIGHEST_PROTOCOL)
     proc._changed = {}
     shared = head + dump(shared_state(proc), protocol=pickle.HIGHEST_PROTOCOL)

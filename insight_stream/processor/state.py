@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import marshal
+from operator import attrgetter
+
 from insight_stream.models.churn import ChurnUser
 from insight_stream.models.profile import ProfileState
 from insight_stream.models.recs import RecsUser
@@ -39,14 +42,121 @@ class UserState:
         self.recent = b""  # hostile input: see models/dedup.py
         self.published_risk: float | None = None
 
+    def set_own(self, own: tuple) -> None:
+        """Set the fields other than the three models' parts, in ``own_fields`` order."""
+        (
+            self.published_bucket,
+            self.segment,
+            self.timer_at,
+            self.updated_at,
+            self.recent,
+            self.published_risk,
+        ) = own
+
     def __getstate__(self) -> tuple:
         return tuple(getattr(self, s) for s in self.__slots__)
 
     def __setstate__(self, state: tuple) -> None:
         n = len(self.__slots__)
-        if len(state) not in (n, n - 1):  # n - 1: written before published_risk existed
+        if len(state) == n - 1:  # written before published_risk existed
+            state = (*state, None)
+        elif len(state) != n:
             raise ValueError(f"user state has {len(state)} fields; this build reads {n - 1} or {n}")
-        for name, value in zip(self.__slots__, state, strict=False):
-            setattr(self, name, value)
-        if len(state) < n:
-            self.published_risk = None
+        (  # __slots__ order: one assignment, not a setattr loop (restores)
+            self.churn,
+            self.profile,
+            self.published_bucket,
+            self.recs,
+            self.segment,
+            self.timer_at,
+            self.updated_at,
+            self.recent,
+            self.published_risk,
+        ) = state
+
+
+_OWN = tuple(s for s in UserState.__slots__ if s not in ("profile", "churn", "recs"))
+own_fields = attrgetter(*_OWN)
+"""The user's own fields (segment, timers, published values, dedup ring) as a tuple."""
+_profile_fields = attrgetter(*ProfileState.__slots__)
+_dumps, _loads, _new = marshal.dumps, marshal.loads, object.__new__
+
+
+def pack(u: UserState) -> bytes:
+    """The user as one ``marshal`` blob of plain values: ~700 B against ~2.8 KB of objects.
+
+    For users idle in memory (:mod:`insight_stream.processor.users`), never persisted:
+    marshal's format belongs to the running interpreter; checkpoints stay pickles. The
+    round trip is exact (floats bit for bit, dict order, array contents). The profile,
+    churn and recommendation parts are nested blobs, so a reader of one part decodes
+    only that part (:func:`parts`).
+
+    >>> u = UserState(ProfileState(5), ChurnUser(), RecsUser())
+    >>> u.segment = 2
+    >>> back = unpack(pack(u))
+    >>> back.segment, back.profile.first_seen, back.churn.first_day
+    (2, 5, -1)
+    """
+    return _dumps((own_fields(u), pack_profile(u.profile), pack_churn(u.churn), pack_recs(u.recs)))
+
+
+def pack_profile(p: ProfileState) -> bytes:
+    """The profile part of :func:`pack`."""
+    return _dumps(_profile_fields(p))
+
+
+def pack_churn(c: ChurnUser) -> bytes:
+    """The churn part of :func:`pack`."""
+    return _dumps(c.__getstate__())
+
+
+def pack_recs(r: RecsUser) -> bytes:
+    """The recommendation part of :func:`pack`."""
+    return _dumps(r.__getstate__())
+
+
+def repack(own: tuple, profile: bytes, churn: bytes, recs: bytes) -> bytes:
+    """A blob of :func:`pack` from its own fields and its three packed parts."""
+    return _dumps((own, profile, churn, recs))
+
+
+def parts(blob: bytes) -> tuple[tuple, bytes, bytes, bytes]:
+    """A blob of :func:`pack` as its own fields and its three still packed parts."""
+    return _loads(blob)  # type: ignore[no-any-return]
+
+
+def profile_part(part: bytes) -> ProfileState:
+    """The profile packed in one part of :func:`pack`."""
+    p: ProfileState = _new(ProfileState)
+    p.set_fields(_loads(part))
+    return p
+
+
+def churn_part(part: bytes) -> ChurnUser:
+    """The churn state packed in one part of :func:`pack`."""
+    c: ChurnUser = _new(ChurnUser)
+    c.__setstate__(_loads(part))
+    return c
+
+
+def recs_part(part: bytes) -> RecsUser:
+    """The recommendation state packed in one part of :func:`pack`."""
+    r: RecsUser = _new(RecsUser)
+    r.__setstate__(_loads(part))
+    return r
+
+
+def from_state(state: tuple) -> UserState:
+    """The :class:`UserState` whose ``__getstate__`` is ``state`` (unpickling)."""
+    u: UserState = _new(UserState)
+    u.__setstate__(state)
+    return u
+
+
+def unpack(blob: bytes) -> UserState:
+    """The :class:`UserState` that :func:`pack` packed."""
+    own, profile, churn, recs = _loads(blob)
+    u: UserState = _new(UserState)
+    u.profile, u.churn, u.recs = profile_part(profile), churn_part(churn), recs_part(recs)
+    u.set_own(own)
+    return u

@@ -38,8 +38,14 @@ def _group_settled(procs: list[Proc]) -> bool:
 
 
 # frequent changelog snapshots: a moved partition's new owner restores from its predecessor's
-# snapshot and names it in its own markers
-ENV = {"INSIGHT_COMMIT_INTERVAL_MS": "300", "INSIGHT_CHANGELOG_SNAPSHOT_RECORDS": "100"}
+# snapshot and names it in its own markers; every idle user packed (processor/users.py), which
+# replay's default (a 600-user shop, far below pack_users_above) never does: packing must
+# change nothing, through exchanges, kills and joins
+ENV = {
+    "INSIGHT_COMMIT_INTERVAL_MS": "300",
+    "INSIGHT_CHANGELOG_SNAPSHOT_RECORDS": "100",
+    "INSIGHT_ENGINE__PACK_USERS_ABOVE": "0",
+}
 LIVE = {"INSIGHT_MAX_TASK_IDLE_MS": "5000"}  # as in test_run_e2e.py: on a busy two-core
 # machine a partition's producer batch may trail another's by seconds
 

@@ -12,7 +12,7 @@ from insight_stream.processor import EngineConfig, Processor
 from insight_stream.processor.driver import Driver, feed_raw
 from insight_stream.sim import Shop, SimConfig
 
-from .test_processor import T0, order, visit
+from .test_processor import DAY, T0, order, visit
 
 
 def _final(records: list[tuple[str, bytes | None, bytes | None, Any]]) -> dict[str, Any]:
@@ -94,3 +94,28 @@ def test_an_engine_restoring_another_writers_window_publishes_only_the_users_it_
     joiner = Processor()
     joiner.restore([("a", ck.users["a"])], ck.shared)  # only a's partition moved
     assert set(joiner.drain(seal=True).profiles) == {"a"}
+
+
+def test_a_checkpoint_inside_a_window_still_stores_what_its_seal_publishes() -> None:
+    """A window end sets each built user's published risk (freshness decisions read it).
+    Before, the seal did not mark the user changed: a checkpoint taken between the user's
+    last event and the seal kept the old value, and a restore after the next checkpoint
+    decided refreshes from it (run != replay after a crash)."""
+    proc = Processor()
+    stored: dict[str, bytes | None] = {}
+    for d in range(0, 40, 4):
+        proc.process(order("a", T0 + d * DAY, item=f"i{d}"))
+        proc.process(visit("b", T0 + d * DAY + 1))
+        stored.update(proc.checkpoint().users)  # inside the window: before its seal
+        proc.drain(seal=True)
+    ck = proc.checkpoint()  # nobody changed since the last one, but the seal did
+    stored.update(ck.users)
+    assert proc.users["a"].published_risk is not None
+    restored = Processor()
+    restored.restore(((u, b) for u, b in stored.items() if b is not None), ck.shared)
+    for uid in ("a", "b"):
+        want, got = proc.users[uid], restored.users[uid]
+        assert (got.published_risk, got.published_bucket) == (
+            want.published_risk,
+            want.published_bucket,
+        )

@@ -7,6 +7,8 @@ at their last update day and decayed lazily when read.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 DAY_MS = 86_400_000
 
 Snapshot = tuple[int, int, int, float, float, int, int, int, float, int]
@@ -101,14 +103,33 @@ class ChurnUser:
         )
 
     def __getstate__(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return _state(self)
 
     def __setstate__(self, state: tuple) -> None:
-        for name, value in zip(self.__slots__, state, strict=True):
-            setattr(self, name, value)
+        (  # __slots__ order; one assignment is ~4x faster than a setattr loop (restores)
+            self.alert_armed,
+            self.alert_episode,
+            self.click_days,
+            self.click_decay,
+            self.click_first_day,
+            self.click_last_day,
+            self.first_day,
+            self.last_alert_ms,
+            self.last_day,
+            self.last_ts,
+            self.order_decay,
+            self.orders,
+            self.snap,
+            self.snap_epoch,
+            self.value,
+            self.x,
+        ) = state
 
     def __repr__(self) -> str:
         return (
             f"ChurnUser(x={self.x}, first_day={self.first_day}, last_day={self.last_day}, "
             f"value={self.value:.2f}, click_days={self.click_days})"
         )
+
+
+_state = attrgetter(*ChurnUser.__slots__)
