@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshal
 from operator import attrgetter
+from typing import TypeVar
 
 from insight_stream.models.churn import ChurnUser
 from insight_stream.models.profile import ProfileState
@@ -80,6 +81,7 @@ own_fields = attrgetter(*_OWN)
 """The user's own fields (segment, timers, published values, dedup ring) as a tuple."""
 _profile_fields = attrgetter(*ProfileState.__slots__)
 _dumps, _loads, _new = marshal.dumps, marshal.loads, object.__new__
+_T = TypeVar("_T")
 
 
 def pack(u: UserState) -> bytes:
@@ -134,23 +136,23 @@ def profile_part(part: bytes) -> ProfileState:
 
 def churn_part(part: bytes) -> ChurnUser:
     """The churn state packed in one part of :func:`pack`."""
-    c: ChurnUser = _new(ChurnUser)
-    c.__setstate__(_loads(part))
-    return c
+    return _with_state(ChurnUser, _loads(part))
 
 
 def recs_part(part: bytes) -> RecsUser:
     """The recommendation state packed in one part of :func:`pack`."""
-    r: RecsUser = _new(RecsUser)
-    r.__setstate__(_loads(part))
-    return r
+    return _with_state(RecsUser, _loads(part))
 
 
 def from_state(state: tuple) -> UserState:
     """The :class:`UserState` whose ``__getstate__`` is ``state`` (unpickling)."""
-    u: UserState = _new(UserState)
-    u.__setstate__(state)
-    return u
+    return _with_state(UserState, state)
+
+
+def _with_state(cls: type[_T], state: tuple) -> _T:
+    obj = _new(cls)
+    obj.__setstate__(state)
+    return obj  # type: ignore[no-any-return]
 
 
 def unpack(blob: bytes) -> UserState:
