@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshal
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from insight_stream.models.churn import ChurnUser
 from insight_stream.models.profile import ProfileState
@@ -43,17 +43,6 @@ class UserState:
         self.recent = b""  # hostile input: see models/dedup.py
         self.published_risk: float | None = None
 
-    def set_own(self, own: tuple) -> None:
-        """Set the fields other than the three models' parts, in ``own_fields`` order."""
-        (
-            self.published_bucket,
-            self.segment,
-            self.timer_at,
-            self.updated_at,
-            self.recent,
-            self.published_risk,
-        ) = own
-
     def __getstate__(self) -> tuple:
         return tuple(getattr(self, s) for s in self.__slots__)
 
@@ -80,6 +69,14 @@ _OWN = tuple(s for s in UserState.__slots__ if s not in ("profile", "churn", "re
 own_fields = attrgetter(*_OWN)
 """The user's own fields (segment, timers, published values, dedup ring) as a tuple."""
 _profile_fields = attrgetter(*ProfileState.__slots__)
+
+
+def set_own(u: UserState | Any, own: tuple) -> None:
+    """Set ``own_fields`` on ``u``: a :class:`UserState`, or a packed user's view
+    (processor/users.py), which has the same own fields."""
+    u.published_bucket, u.segment, u.timer_at, u.updated_at, u.recent, u.published_risk = own
+
+
 _dumps, _loads, _new = marshal.dumps, marshal.loads, object.__new__
 _T = TypeVar("_T")
 
@@ -99,7 +96,7 @@ def pack(u: UserState) -> bytes:
     >>> back.segment, back.profile.first_seen, back.churn.first_day
     (2, 5, -1)
     """
-    return _dumps((own_fields(u), pack_profile(u.profile), pack_churn(u.churn), pack_recs(u.recs)))
+    return repack(own_fields(u), pack_profile(u.profile), pack_churn(u.churn), pack_recs(u.recs))
 
 
 def pack_profile(p: ProfileState) -> bytes:
@@ -157,8 +154,8 @@ def _with_state(cls: type[_T], state: tuple) -> _T:
 
 def unpack(blob: bytes) -> UserState:
     """The :class:`UserState` that :func:`pack` packed."""
-    own, profile, churn, recs = _loads(blob)
+    own, profile, churn, recs = parts(blob)
     u: UserState = _new(UserState)
     u.profile, u.churn, u.recs = profile_part(profile), churn_part(churn), recs_part(recs)
-    u.set_own(own)
+    set_own(u, own)
     return u

@@ -40,6 +40,7 @@ from insight_stream.processor.state import (
     profile_part,
     recs_part,
     repack,
+    set_own,
     unpack,
 )
 
@@ -66,7 +67,7 @@ class PackedUser:
 
     def __init__(self, blob: bytes) -> None:
         own, profile, churn, recs = parts(blob)
-        UserState.set_own(self, own)  # type: ignore[arg-type]
+        set_own(self, own)
         self._blobs = (profile, churn, recs)
         self._profile: ProfileState | None = None
         self._churn: ChurnUser | None = None
@@ -152,14 +153,12 @@ class UserTable:
         self._hot[uid] = None
 
     def put(self, uid: str, u: UserState | PackedUser) -> None:
-        """Hand back a state taken with :meth:`view` after changing it."""
-        held = self._rows.get(uid)
+        """Hand back a state taken with :meth:`view` after changing it (a live object, which
+        :meth:`view` returns for an unpacked user, is already in place)."""
         if u.__class__ is PackedUser:
-            if held.__class__ is not bytes:  # unpacked since the view was taken
+            if self._rows.get(uid).__class__ is not bytes:  # unpacked since the view was taken
                 raise RuntimeError(f"user {uid} changed while a packed view of it was out")
             self._rows[uid] = u.blob()  # type: ignore[union-attr]
-        elif held is not u:
-            self[uid] = u  # type: ignore[assignment]
 
     def pop(self, uid: str, default: None = None) -> UserState | None:
         """Remove the user; returns their state (unpacked) or ``default``."""
